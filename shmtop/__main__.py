@@ -1,0 +1,5 @@
+import sys
+
+from shmtop.cli import main
+
+sys.exit(main())

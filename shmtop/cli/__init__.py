@@ -1,0 +1,26 @@
+"""Command line: `shmtop` starts the dashboard; subcommands are scriptable with --json."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Sequence
+
+from shmtop.cli.errors import EXIT_INTERRUPTED, CliError
+from shmtop.cli.parser import build_parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is not None:
+        # Behave like other filters in a pipeline: `shmtop list | head` ends quietly.
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        status: int = args.run(args)
+    except CliError as exc:
+        print(f"shmtop: {exc}", file=sys.stderr)
+        return exc.status
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    return status

@@ -1,0 +1,70 @@
+"""`shmtop list`: every object, as an aligned table or as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from shmtop.cli.errors import CliError
+from shmtop.cli.options import kind_list, roots_of
+from shmtop.cli.output import note_unavailable, write_json
+from shmtop.cli.table import render_table
+from shmtop.collect import collect_snapshot
+from shmtop.export import snapshot_json
+from shmtop.model import ALL_KINDS, Snapshot
+from shmtop.present import object_row
+
+HEADERS = ("REF", "KEY", "OWNER", "MODE", "SIZE", "USE", "CPID", "LPID", "CHANGED")
+RIGHT_ALIGNED = frozenset({4, 6, 7})
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "list", help="list IPC objects", description="List IPC objects of every kind."
+    )
+    parser.add_argument(
+        "--kind",
+        dest="kinds",
+        action="extend",
+        type=kind_list,
+        metavar="KIND",
+        help="only these kinds (repeat or separate with commas): "
+        + ", ".join(kind.value for kind in ALL_KINDS),
+    )
+    parser.add_argument("--json", action="store_true", help="print the JSON document (schema 1)")
+    parser.set_defaults(command="list", run=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    kinds = args.kinds or ALL_KINDS
+    snapshot = collect_snapshot(roots_of(args), kinds)
+    if args.kinds and set(snapshot.unavailable) >= set(kinds):
+        raise CliError("; ".join(dict.fromkeys(snapshot.unavailable.values())))
+    if args.json:
+        write_json(snapshot_json(snapshot))
+        return 0
+    sys.stdout.write(render_list(snapshot))
+    note_unavailable(snapshot.unavailable)
+    return 0
+
+
+def render_list(snapshot: Snapshot) -> str:
+    rows = []
+    for obj in snapshot.objects:
+        row = object_row(obj, snapshot.users)
+        rows.append(
+            (
+                row.ref,
+                row.key,
+                row.owner,
+                row.mode,
+                row.size,
+                row.use,
+                row.cpid,
+                row.lpid,
+                row.changed,
+            )
+        )
+    return render_table(HEADERS, rows, RIGHT_ALIGNED)

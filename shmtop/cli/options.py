@@ -1,0 +1,42 @@
+"""Options shared by several commands."""
+
+from __future__ import annotations
+
+import argparse
+
+from shmtop.collect.roots import Roots
+from shmtop.model import Kind
+
+
+def kind_list(text: str) -> list[Kind]:
+    """`sysv-shm,posix-shm` -> [Kind.SYSV_SHM, Kind.POSIX_SHM]."""
+    kinds = []
+    for word in text.split(","):
+        try:
+            kinds.append(Kind(word.strip()))
+        except ValueError:
+            known = ", ".join(kind.value for kind in Kind)
+            raise argparse.ArgumentTypeError(f"unknown kind {word!r} (one of: {known})") from None
+    return kinds
+
+
+def add_root_options(parser: argparse.ArgumentParser, *, inherit: bool) -> None:
+    """Where to read from; `inherit` keeps a subcommand from resetting top-level values."""
+    default = Roots()
+    group = parser.add_argument_group("sources (for containers and tests)")
+    for option, dest, value in (
+        ("--procfs", "procfs", default.procfs),
+        ("--dev-shm", "dev_shm", default.dev_shm),
+        ("--dev-mqueue", "dev_mqueue", default.dev_mqueue),
+    ):
+        group.add_argument(
+            option,
+            dest=dest,
+            metavar="DIR",
+            default=argparse.SUPPRESS if inherit else value,
+            help=f"read from DIR instead of {value}",
+        )
+
+
+def roots_of(args: argparse.Namespace) -> Roots:
+    return Roots(procfs=args.procfs, dev_shm=args.dev_shm, dev_mqueue=args.dev_mqueue)

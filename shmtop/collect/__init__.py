@@ -1,0 +1,162 @@
+"""The collector: one typed Snapshot of every IPC object, limit and usage figure on the host.
+
+`collect_snapshot()` reads everything once. A `Collector` kept between calls (as the dashboard
+does) remembers each /proc/sysvipc line it has parsed, so a poll re-parses only changed lines.
+Trouble with one object (it vanished, it cannot be read) never fails the whole collection;
+trouble with a whole source (not mounted, unreadable) is reported in `Snapshot.unavailable`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from shmtop.collect.devshm import scan_dev_shm
+from shmtop.collect.limits import read_limits
+from shmtop.collect.mqueue import NotMounted, scan_mqueue
+from shmtop.collect.roots import Roots
+from shmtop.collect.sysvipc import (
+    MSG_SPEC,
+    SEM_SPEC,
+    SHM_SPEC,
+    TableFormatError,
+    TableSpec,
+    parse_table,
+)
+from shmtop.collect.usage import usage_of
+from shmtop.collect.users import resolve_users
+from shmtop.libc import Vanished, msg_stat
+from shmtop.model import (
+    ALL_KINDS,
+    Kind,
+    PosixMq,
+    PosixSem,
+    PosixShm,
+    Snapshot,
+    SysvMsg,
+    SysvSem,
+    SysvShm,
+)
+
+__all__ = ["Collector", "Roots", "collect_snapshot"]
+
+T = TypeVar("T", SysvShm, SysvMsg, SysvSem)
+
+
+def collect_snapshot(roots: Roots | None = None, kinds: Iterable[Kind] = ALL_KINDS) -> Snapshot:
+    """Read the host's IPC state once."""
+    return Collector(roots, kinds).collect()
+
+
+class Collector:
+    """Collects snapshots of the chosen kinds; keep one instance to poll cheaply."""
+
+    def __init__(self, roots: Roots | None = None, kinds: Iterable[Kind] = ALL_KINDS) -> None:
+        self.roots = roots or Roots()
+        self.kinds = frozenset(kinds)
+        self._memos: dict[Kind, Mapping[bytes, Any]] = {}
+        self._unavailable: dict[Kind, str] = {}
+
+    def collect(self) -> Snapshot:
+        started = time.time()
+        self._unavailable = {}
+        limits = read_limits(self.roots.procfs, self.roots.dev_shm)
+        shm = self._sysv(Kind.SYSV_SHM, SHM_SPEC)
+        msg = self._sysv_msg()
+        sem = self._sysv(Kind.SYSV_SEM, SEM_SPEC)
+        posix_shm, posix_sem = self._dev_shm()
+        posix_mq = self._mqueue()
+        snapshot = Snapshot(
+            time=started,
+            host=os.uname().nodename,
+            kinds=self.kinds,
+            sysv_shm=tuple(shm),
+            sysv_msg=tuple(msg),
+            sysv_sem=tuple(sem),
+            posix_shm=tuple(posix_shm),
+            posix_sem=tuple(posix_sem),
+            posix_mq=tuple(posix_mq),
+            limits=limits,
+            unavailable=dict(self._unavailable),
+        )
+        return replace(
+            snapshot,
+            usage=usage_of(snapshot),
+            users=resolve_users(obj.uid for obj in snapshot.objects),
+        )
+
+    def _wants(self, kind: Kind) -> bool:
+        return kind in self.kinds
+
+    def _sysv(self, kind: Kind, spec: TableSpec[T]) -> list[T]:
+        parsed = self._sysv_table(kind, spec)
+        return list(parsed.values())
+
+    def _sysv_table(self, kind: Kind, spec: TableSpec[T]) -> dict[bytes, T]:
+        if not self._wants(kind):
+            return {}
+        path = f"{self.roots.procfs}/sysvipc/{spec.file}"
+        try:
+            with open(path, "rb", buffering=0) as f:
+                text = f.read()
+            parsed = parse_table(text, spec, self._memos.get(kind))
+        except OSError as exc:
+            self._unavailable[kind] = f"cannot read {path}: {exc.strerror}"
+            return {}
+        except TableFormatError as exc:
+            self._unavailable[kind] = str(exc)
+            return {}
+        self._memos[kind] = parsed
+        return parsed
+
+    def _sysv_msg(self) -> list[SysvMsg]:
+        """Queues with qbytes, which /proc does not show, asked of the kernel by id."""
+        parsed = self._sysv_table(Kind.SYSV_MSG, MSG_SPEC)
+        if not self.roots.live_procfs:
+            return list(parsed.values())
+        queues: list[SysvMsg] = []
+        for line, queue in list(parsed.items()):
+            try:
+                complete = _with_qbytes(queue)
+            except Vanished:
+                del parsed[line]
+                continue
+            parsed[line] = complete  # the memo keeps the completed row
+            queues.append(complete)
+        return queues
+
+    def _dev_shm(self) -> tuple[list[PosixShm], list[PosixSem]]:
+        if not (self._wants(Kind.POSIX_SHM) or self._wants(Kind.POSIX_SEM)):
+            return [], []
+        try:
+            shms, sems = scan_dev_shm(self.roots.dev_shm)  # both kinds live there
+        except OSError as exc:
+            reason = f"cannot read {self.roots.dev_shm}: {exc.strerror}"
+            self._unavailable.update({Kind.POSIX_SHM: reason, Kind.POSIX_SEM: reason})
+            return [], []
+        return (
+            shms if self._wants(Kind.POSIX_SHM) else [],
+            sems if self._wants(Kind.POSIX_SEM) else [],
+        )
+
+    def _mqueue(self) -> list[PosixMq]:
+        if not self._wants(Kind.POSIX_MQ):
+            return []
+        root = self.roots.dev_mqueue
+        try:
+            return scan_mqueue(root, f"{self.roots.procfs}/self/mountinfo")
+        except NotMounted as exc:
+            self._unavailable[Kind.POSIX_MQ] = str(exc)
+        except OSError as exc:
+            self._unavailable[Kind.POSIX_MQ] = f"cannot read {root}: {exc.strerror}"
+        return []
+
+
+def _with_qbytes(queue: SysvMsg) -> SysvMsg:
+    """The queue with the qbytes the kernel reports now (None if it may not be asked)."""
+    stat = msg_stat(queue.id)
+    qbytes = stat.qbytes if stat is not None and stat.key == queue.key else None
+    return queue if queue.qbytes == qbytes else replace(queue, qbytes=qbytes)

@@ -1,0 +1,101 @@
+"""Walking a directory that anyone can write to (/dev/shm, /dev/mqueue) without trusting it.
+
+Entries are examined with lstat relative to a directory descriptor: never followed, never
+opened unless lstat says "regular file", and then opened with O_NOFOLLOW | O_NONBLOCK and
+checked with fstat to be the very inode lstat saw.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NamedTuple
+
+from shmtop.model import FileType
+
+_TYPES = {
+    stat.S_IFREG: FileType.FILE,
+    stat.S_IFDIR: FileType.DIRECTORY,
+    stat.S_IFLNK: FileType.SYMLINK,
+    stat.S_IFIFO: FileType.FIFO,
+    stat.S_IFSOCK: FileType.SOCKET,
+    stat.S_IFCHR: FileType.CHAR_DEVICE,
+    stat.S_IFBLK: FileType.BLOCK_DEVICE,
+}
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+
+
+class Entry(NamedTuple):
+    """One directory entry: its raw name, the name to pass to *at() calls, and its lstat."""
+
+    raw: bytes
+    name: str
+    st: os.stat_result
+
+
+class Vanished(Exception):
+    """The entry was removed or replaced between lstat and open."""
+
+
+def file_type(mode: int) -> FileType:
+    return _TYPES.get(stat.S_IFMT(mode), FileType.UNKNOWN)
+
+
+@contextmanager
+def open_directory(path: str) -> Iterator[int]:
+    """A descriptor for path, which must be a directory (symlinked roots are not followed)."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def list_entries(dir_fd: int) -> Iterator[Entry]:
+    """lstat every entry; entries removed while listing are skipped."""
+    for name in os.listdir(dir_fd):
+        try:
+            st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            continue
+        yield Entry(os.fsencode(name), name, st)
+
+
+@contextmanager
+def open_regular(dir_fd: int, entry: Entry, *, noatime: bool = True) -> Iterator[int]:
+    """Open a regular file for reading, refusing anything but the inode lstat reported.
+
+    Raises Vanished if the name is gone or now names something else, PermissionError if it
+    cannot be read. O_NOATIME (owner or CAP_FOWNER only) is tried first so reading leaves
+    no trace; without that right the file is opened plainly.
+    """
+    fd = _open_quietly(dir_fd, entry.name, noatime)
+    try:
+        now = os.fstat(fd)
+        if not stat.S_ISREG(now.st_mode) or (now.st_dev, now.st_ino) != (
+            entry.st.st_dev,
+            entry.st.st_ino,
+        ):
+            raise Vanished(entry.raw)
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _open_quietly(dir_fd: int, name: str, noatime: bool) -> int:
+    try:
+        if noatime:
+            try:
+                return os.open(name, _OPEN_FLAGS | os.O_NOATIME, dir_fd=dir_fd)
+            except PermissionError:
+                pass  # not the owner: O_NOATIME is refused, a plain open may still work
+        return os.open(name, _OPEN_FLAGS, dir_fd=dir_fd)
+    except FileNotFoundError:
+        raise Vanished(name) from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # replaced by a symlink since lstat
+            raise Vanished(name) from None
+        raise

@@ -1,0 +1,133 @@
+"""How much of each limit is used, computed from the objects of one snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from shmtop.model import (
+    Kind,
+    Limits,
+    PosixEntry,
+    PosixMq,
+    Snapshot,
+    SysvMsg,
+    SysvSem,
+    SysvShm,
+    UsageItem,
+)
+
+Counted = dict[str, UsageItem]
+
+
+def usage_of(snapshot: Snapshot) -> Counted:
+    """Usage of every resource whose objects were collected (unknown is not zero)."""
+
+    def counted(kind: Kind) -> bool:
+        return kind in snapshot.kinds and kind not in snapshot.unavailable
+
+    limits = snapshot.limits
+    found: Counted = {}
+    if counted(Kind.SYSV_SHM):
+        found.update(sysv_shm_usage(snapshot.sysv_shm, limits))
+    if counted(Kind.SYSV_MSG):
+        found.update(sysv_msg_usage(snapshot.sysv_msg, limits))
+    if counted(Kind.SYSV_SEM):
+        found.update(sysv_sem_usage(snapshot.sysv_sem, limits))
+    if counted(Kind.POSIX_SHM):
+        found.update(posix_file_usage(Kind.POSIX_SHM, snapshot.posix_shm))
+    if counted(Kind.POSIX_SEM):
+        found.update(posix_file_usage(Kind.POSIX_SEM, snapshot.posix_sem))
+    if counted(Kind.POSIX_MQ):
+        found.update(posix_mq_usage(snapshot.posix_mq, limits))
+    found.update(dev_shm_usage(limits))
+    return found
+
+
+def sysv_shm_usage(segments: Sequence[SysvShm], limits: Limits) -> Counted:
+    page = limits.page_size
+    return {
+        "sysv-shm.segments": UsageItem(
+            len(segments), limits.shmmni, "count", "System V shared memory segments (SHMMNI)"
+        ),
+        # The kernel charges each segment whole pages against shmall.
+        "sysv-shm.pages": UsageItem(
+            sum(-(-s.size // page) for s in segments),
+            limits.shmall,
+            "pages",
+            "System V shared memory pages (SHMALL)",
+        ),
+        "sysv-shm.bytes": UsageItem(
+            sum(s.size for s in segments),
+            limits.shmall_bytes,
+            "bytes",
+            "System V shared memory size",
+        ),
+        "sysv-shm.rss": UsageItem(
+            sum(s.rss or 0 for s in segments), None, "bytes", "System V shared memory resident"
+        ),
+        "sysv-shm.swap": UsageItem(
+            sum(s.swap or 0 for s in segments), None, "bytes", "System V shared memory swapped"
+        ),
+    }
+
+
+def sysv_msg_usage(queues: Sequence[SysvMsg], limits: Limits) -> Counted:
+    return {
+        "sysv-msg.queues": UsageItem(
+            len(queues), limits.msgmni, "count", "System V message queues (MSGMNI)"
+        ),
+        "sysv-msg.messages": UsageItem(
+            sum(q.qnum for q in queues), None, "count", "System V messages queued"
+        ),
+        "sysv-msg.bytes": UsageItem(
+            sum(q.cbytes for q in queues), None, "bytes", "System V message bytes queued"
+        ),
+    }
+
+
+def sysv_sem_usage(sets: Sequence[SysvSem], limits: Limits) -> Counted:
+    return {
+        "sysv-sem.sets": UsageItem(
+            len(sets), limits.semmni, "count", "System V semaphore sets (SEMMNI)"
+        ),
+        "sysv-sem.semaphores": UsageItem(
+            sum(s.nsems for s in sets), limits.semmns, "count", "System V semaphores (SEMMNS)"
+        ),
+    }
+
+
+def posix_file_usage(kind: Kind, files: Sequence[PosixEntry]) -> Counted:
+    label = "POSIX shared memory objects" if kind is Kind.POSIX_SHM else "POSIX named semaphores"
+    size = sum(f.size for f in files)
+    allocated = sum(f.allocated for f in files)
+    return {
+        f"{kind}.objects": UsageItem(len(files), None, "count", label),
+        f"{kind}.bytes": UsageItem(size, None, "bytes", f"{label}: size"),
+        f"{kind}.allocated": UsageItem(allocated, None, "bytes", f"{label}: memory allocated"),
+    }
+
+
+def posix_mq_usage(queues: Sequence[PosixMq], limits: Limits) -> Counted:
+    return {
+        "posix-mq.queues": UsageItem(
+            len(queues), limits.mq_queues_max, "count", "POSIX message queues (queues_max)"
+        ),
+        "posix-mq.messages": UsageItem(
+            sum(q.curmsgs or 0 for q in queues), None, "count", "POSIX messages queued"
+        ),
+        "posix-mq.bytes": UsageItem(
+            sum(q.qsize or 0 for q in queues), None, "bytes", "POSIX message bytes queued"
+        ),
+    }
+
+
+def dev_shm_usage(limits: Limits) -> Counted:
+    fs = limits.dev_shm
+    if fs is None:
+        return {}
+    return {
+        "dev-shm.bytes": UsageItem(fs.used, fs.size, "bytes", "/dev/shm tmpfs space"),
+        "dev-shm.inodes": UsageItem(
+            fs.inodes - fs.inodes_free, fs.inodes, "count", "/dev/shm tmpfs inodes"
+        ),
+    }

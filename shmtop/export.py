@@ -1,0 +1,252 @@
+"""The JSON contract (schema 1): a Snapshot as plain dicts, numbers as numbers, times as epoch.
+
+Every object carries the same base keys (kind, ref, id, name, name_hex, key, uid, owner, gid,
+mode, size) and then its kind's fields under the kernel's names. Names are bytes on Linux: `name`
+is their UTF-8 text (undecodable bytes become U+FFFD) and `name_hex` their exact bytes, so the
+JSON is both readable and lossless. `ref` escapes what is not printable (see shmtop.names).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from shmtop.model import (
+    IpcObject,
+    Kind,
+    Limits,
+    PosixEntry,
+    PosixMq,
+    PosixSem,
+    PosixShm,
+    Snapshot,
+    SysvMsg,
+    SysvSem,
+    SysvShm,
+    UsageItem,
+    is_unlimited,
+)
+
+SCHEMA = 1
+Json = dict[str, Any]
+
+
+def snapshot_json(snapshot: Snapshot) -> Json:
+    return {
+        **header_json(snapshot),
+        "objects": [object_json(obj, snapshot.users) for obj in snapshot.objects],
+        "limits": limits_json(snapshot.limits),
+        "usage": usage_json(snapshot.usage),
+    }
+
+
+def header_json(snapshot: Snapshot) -> Json:
+    return {
+        "schema": SCHEMA,
+        "host": snapshot.host,
+        "time": snapshot.time,
+        "kinds": [kind.value for kind in Kind if kind in snapshot.kinds],
+        "unavailable": {kind.value: why for kind, why in snapshot.unavailable.items()},
+    }
+
+
+def object_json(obj: IpcObject, users: Mapping[int, str | None]) -> Json:
+    base: Json = {
+        "kind": obj.kind.value,
+        "ref": obj.ref,
+        "id": None,
+        "name": None,
+        "name_hex": None,
+        "key": None,
+        "uid": obj.uid,
+        "owner": users.get(obj.uid),
+        "gid": obj.gid,
+        "mode": f"{obj.mode:04o}",
+        "size": None,
+    }
+    base.update(_KIND_FIELDS[type(obj)](obj))
+    return base
+
+
+def _sysv_shm(s: SysvShm) -> Json:
+    return {
+        "id": s.id,
+        "key": s.key,
+        "size": s.size,
+        "dest": s.dest,
+        "locked": s.locked,
+        "nattch": s.nattch,
+        "cpid": s.cpid,
+        "lpid": s.lpid,
+        "cuid": s.cuid,
+        "cgid": s.cgid,
+        "atime": s.atime,
+        "dtime": s.dtime,
+        "ctime": s.ctime,
+        "rss": s.rss,
+        "swap": s.swap,
+    }
+
+
+def _sysv_msg(q: SysvMsg) -> Json:
+    return {
+        "id": q.id,
+        "key": q.key,
+        "cbytes": q.cbytes,
+        "qnum": q.qnum,
+        "qbytes": q.qbytes,
+        "lspid": q.lspid,
+        "lrpid": q.lrpid,
+        "cuid": q.cuid,
+        "cgid": q.cgid,
+        "stime": q.stime,
+        "rtime": q.rtime,
+        "ctime": q.ctime,
+    }
+
+
+def _sysv_sem(s: SysvSem) -> Json:
+    return {
+        "id": s.id,
+        "key": s.key,
+        "nsems": s.nsems,
+        "cuid": s.cuid,
+        "cgid": s.cgid,
+        "otime": s.otime,
+        "ctime": s.ctime,
+    }
+
+
+def _posix_entry(e: PosixEntry) -> Json:
+    return {
+        "name": e.name.decode("utf-8", "replace"),
+        "name_hex": e.name.hex(),
+        "type": e.type.value,
+        "size": e.size,
+        "allocated": e.allocated,
+        "mtime": e.mtime_ns / 1e9,
+        "ctime": e.ctime_ns / 1e9,
+        "dev": e.dev,
+        "inode": e.inode,
+        "nlink": e.nlink,
+    }
+
+
+def _posix_sem(s: PosixSem) -> Json:
+    return {**_posix_entry(s), "value": s.value, "waiters": s.waiters}
+
+
+def _posix_mq(q: PosixMq) -> Json:
+    return {
+        **_posix_entry(q),
+        "size": None,  # st_size of a queue file is the length of its QSIZE line
+        "allocated": None,
+        "qsize": q.qsize,
+        "curmsgs": q.curmsgs,
+        "maxmsg": q.maxmsg,
+        "msgsize": q.msgsize,
+        "notify": q.notify,
+        "signo": q.signo,
+        "notify_pid": q.notify_pid,
+    }
+
+
+_KIND_FIELDS: dict[type, Callable[[Any], Json]] = {
+    SysvShm: _sysv_shm,
+    SysvMsg: _sysv_msg,
+    SysvSem: _sysv_sem,
+    PosixShm: _posix_entry,
+    PosixSem: _posix_sem,
+    PosixMq: _posix_mq,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LimitField:
+    """One kernel limit as the JSON and the `limits` command name and describe it."""
+
+    name: str
+    unit: str
+    description: str
+    read: Callable[[Limits], int | None]
+    none_means_unlimited: bool = False
+
+
+def _dev_shm_size(limits: Limits) -> int | None:
+    return None if limits.dev_shm is None else limits.dev_shm.size
+
+
+def _dev_shm_inodes(limits: Limits) -> int | None:
+    return None if limits.dev_shm is None else limits.dev_shm.inodes
+
+
+LIMIT_FIELDS: tuple[LimitField, ...] = (
+    LimitField("shmmax", "bytes", "Max size of a System V segment", lambda x: x.shmmax),
+    LimitField("shmall", "pages", "Max System V shared memory, pages", lambda x: x.shmall),
+    LimitField("shmall_bytes", "bytes", "Max System V shared memory", lambda x: x.shmall_bytes),
+    LimitField("shmmni", "count", "Max System V segments", lambda x: x.shmmni),
+    LimitField("shmmin", "bytes", "Min size of a System V segment", lambda x: x.shmmin),
+    LimitField(
+        "shm_rmid_forced",
+        "flag",
+        "Segments removed when creator exits",
+        lambda x: x.shm_rmid_forced,
+    ),
+    LimitField("msgmax", "bytes", "Max size of a System V message", lambda x: x.msgmax),
+    LimitField("msgmnb", "bytes", "Default max bytes of a System V queue", lambda x: x.msgmnb),
+    LimitField("msgmni", "count", "Max System V message queues", lambda x: x.msgmni),
+    LimitField("semmsl", "count", "Max semaphores per System V set", lambda x: x.semmsl),
+    LimitField("semmns", "count", "Max System V semaphores", lambda x: x.semmns),
+    LimitField("semopm", "count", "Max operations per semop call", lambda x: x.semopm),
+    LimitField("semmni", "count", "Max System V semaphore sets", lambda x: x.semmni),
+    LimitField("semvmx", "count", "Max System V semaphore value", lambda x: x.semvmx),
+    LimitField("mq_queues_max", "count", "Max POSIX message queues", lambda x: x.mq_queues_max),
+    LimitField("mq_msg_max", "count", "Max messages per POSIX queue", lambda x: x.mq_msg_max),
+    LimitField(
+        "mq_msgsize_max", "bytes", "Max size of a POSIX message", lambda x: x.mq_msgsize_max
+    ),
+    LimitField(
+        "mq_msg_default", "count", "Default messages per POSIX queue", lambda x: x.mq_msg_default
+    ),
+    LimitField(
+        "mq_msgsize_default",
+        "bytes",
+        "Default size of a POSIX message",
+        lambda x: x.mq_msgsize_default,
+    ),
+    LimitField(
+        "rlimit_msgqueue",
+        "bytes",
+        "POSIX queue bytes per user (RLIMIT_MSGQUEUE of shmtop)",
+        lambda x: x.rlimit_msgqueue,
+        none_means_unlimited=True,
+    ),
+    LimitField("dev_shm_size", "bytes", "/dev/shm tmpfs size", _dev_shm_size),
+    LimitField("dev_shm_inodes", "count", "/dev/shm tmpfs inodes", _dev_shm_inodes),
+    LimitField("page_size", "bytes", "Page size", lambda x: x.page_size),
+)
+
+
+def limits_json(limits: Limits) -> Json:
+    return {field.name: _limit_json(field, limits) for field in LIMIT_FIELDS}
+
+
+def _limit_json(field: LimitField, limits: Limits) -> Json:
+    value = field.read(limits)
+    unlimited = field.none_means_unlimited if value is None else is_unlimited(value)
+    return {"value": value, "unlimited": unlimited, "unit": field.unit}
+
+
+def usage_json(usage: Mapping[str, UsageItem]) -> Json:
+    return {
+        name: {
+            "used": item.used,
+            "limit": item.limit,
+            "unlimited": item.unlimited,
+            "percent": item.percent,
+            "unit": item.unit,
+            "description": item.description,
+        }
+        for name, item in usage.items()
+    }

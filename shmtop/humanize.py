@@ -1,0 +1,31 @@
+"""Formatting raw values for people: sizes, times, modes (display code only)."""
+
+from __future__ import annotations
+
+import time
+
+_UNITS = ("B", "K", "M", "G", "T", "P", "E", "Z", "Y")
+
+
+def human_bytes(n: int) -> str:
+    """lsipc-style sizes: 512B, 9.8K, 16E (powers of 1024)."""
+    value = float(n)
+    for unit in _UNITS:
+        if abs(value) < 1024 or unit == _UNITS[-1]:
+            if unit == "B":
+                return f"{n}B"
+            if value == int(value) or value >= 10:
+                return f"{value:.0f}{unit}"
+            return f"{value:.1f}{unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def local_time(epoch: float | None) -> str:
+    if epoch is None:
+        return "-"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
+
+
+def octal_mode(mode: int) -> str:
+    return f"{mode:04o}"

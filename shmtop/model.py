@@ -1,0 +1,285 @@
+"""The typed snapshot of a host's IPC state: frozen dataclasses holding raw kernel values.
+
+Nothing here formats, colours or escapes: sizes are bytes, times are epoch seconds (None for
+"never"), names are the raw bytes the kernel holds. Display code decides how things look.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from shmtop.names import escape_name
+
+
+class Kind(enum.StrEnum):
+    """The six kinds of IPC object, named as in references (`sysv-shm:32769`)."""
+
+    SYSV_SHM = "sysv-shm"
+    SYSV_MSG = "sysv-msg"
+    SYSV_SEM = "sysv-sem"
+    POSIX_SHM = "posix-shm"
+    POSIX_SEM = "posix-sem"
+    POSIX_MQ = "posix-mq"
+
+    @property
+    def is_sysv(self) -> bool:
+        return self.value.startswith("sysv-")
+
+
+ALL_KINDS: tuple[Kind, ...] = tuple(Kind)
+
+
+class FileType(enum.StrEnum):
+    """What an entry of /dev/shm or /dev/mqueue is, from lstat (never followed)."""
+
+    FILE = "file"
+    DIRECTORY = "directory"
+    SYMLINK = "symlink"
+    FIFO = "fifo"
+    SOCKET = "socket"
+    CHAR_DEVICE = "char-device"
+    BLOCK_DEVICE = "block-device"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class SysvShm:
+    """A System V shared memory segment (a line of /proc/sysvipc/shm)."""
+
+    kind: ClassVar[Kind] = Kind.SYSV_SHM
+    id: int
+    key: int
+    mode: int
+    dest: bool
+    locked: bool
+    size: int
+    cpid: int
+    lpid: int
+    nattch: int
+    uid: int
+    gid: int
+    cuid: int
+    cgid: int
+    atime: int | None
+    dtime: int | None
+    ctime: int | None
+    rss: int | None
+    swap: int | None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class SysvMsg:
+    """A System V message queue; qbytes comes from IPC_STAT/MSG_STAT_ANY when permitted."""
+
+    kind: ClassVar[Kind] = Kind.SYSV_MSG
+    id: int
+    key: int
+    mode: int
+    cbytes: int
+    qnum: int
+    lspid: int
+    lrpid: int
+    uid: int
+    gid: int
+    cuid: int
+    cgid: int
+    stime: int | None
+    rtime: int | None
+    ctime: int | None
+    qbytes: int | None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class SysvSem:
+    """A System V semaphore set (member values are read on demand, not here)."""
+
+    kind: ClassVar[Kind] = Kind.SYSV_SEM
+    id: int
+    key: int
+    mode: int
+    nsems: int
+    uid: int
+    gid: int
+    cuid: int
+    cgid: int
+    otime: int | None
+    ctime: int | None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class PosixEntry:
+    """What lstat says of one directory entry; `name` is the raw name with its leading '/'."""
+
+    kind: ClassVar[Kind]
+    name: bytes
+    type: FileType
+    size: int
+    allocated: int
+    uid: int
+    gid: int
+    mode: int
+    mtime_ns: int
+    ctime_ns: int
+    dev: int
+    inode: int
+    nlink: int
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}:/{escape_name(self.name[1:])}"
+
+
+@dataclass(frozen=True, slots=True)
+class PosixShm(PosixEntry):
+    """A POSIX shared memory object: an entry of /dev/shm not named sem.*."""
+
+    kind: ClassVar[Kind] = Kind.POSIX_SHM
+
+
+@dataclass(frozen=True, slots=True)
+class PosixSem(PosixEntry):
+    """A glibc named semaphore, /dev/shm/sem.NAME; value and waiters read with pread."""
+
+    kind: ClassVar[Kind] = Kind.POSIX_SEM
+    value: int | None = None
+    waiters: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PosixMq(PosixEntry):
+    """A POSIX message queue in /dev/mqueue: the QSIZE line and mq_getattr where permitted.
+
+    `mtime` moves on every send and receive; reading the QSIZE line moves atime and ctime.
+    """
+
+    kind: ClassVar[Kind] = Kind.POSIX_MQ
+    qsize: int | None = None
+    notify: int | None = None
+    signo: int | None = None
+    notify_pid: int | None = None
+    curmsgs: int | None = None
+    maxmsg: int | None = None
+    msgsize: int | None = None
+
+
+IpcObject = SysvShm | SysvMsg | SysvSem | PosixShm | PosixSem | PosixMq
+
+
+@dataclass(frozen=True, slots=True)
+class TmpfsStats:
+    """statvfs of the /dev/shm filesystem."""
+
+    size: int
+    used: int
+    available: int
+    inodes: int
+    inodes_free: int
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Kernel limits as the kernel states them; None where a value could not be read."""
+
+    page_size: int
+    shmmax: int | None = None
+    shmall: int | None = None
+    shmmni: int | None = None
+    shmmin: int = 1
+    shm_rmid_forced: int | None = None
+    msgmax: int | None = None
+    msgmnb: int | None = None
+    msgmni: int | None = None
+    semmsl: int | None = None
+    semmns: int | None = None
+    semopm: int | None = None
+    semmni: int | None = None
+    semvmx: int = 32767
+    mq_queues_max: int | None = None
+    mq_msg_max: int | None = None
+    mq_msgsize_max: int | None = None
+    mq_msg_default: int | None = None
+    mq_msgsize_default: int | None = None
+    rlimit_msgqueue: int | None = None
+    dev_shm: TmpfsStats | None = None
+
+    @property
+    def shmall_bytes(self) -> int | None:
+        return None if self.shmall is None else self.shmall * self.page_size
+
+
+@dataclass(frozen=True, slots=True)
+class UsageItem:
+    """One consumed resource: how much is used and of what limit (None: no limit exists)."""
+
+    used: int
+    limit: int | None
+    unit: str
+    description: str
+
+    @property
+    def unlimited(self) -> bool:
+        return self.limit is not None and is_unlimited(self.limit)
+
+    @property
+    def percent(self) -> float | None:
+        if self.limit is None or self.limit <= 0 or self.unlimited:
+            return None
+        return 100.0 * self.used / self.limit
+
+
+# Kernel defaults such as shmmax = ULONG_MAX - 2**24 mean "no limit"; anything from 2**62 bytes
+# (4 EiB) up is treated so, which also keeps shmall * page_size from pretending to be a size.
+UNLIMITED_FROM = 1 << 62
+
+
+def is_unlimited(value: int) -> bool:
+    return value >= UNLIMITED_FROM
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything collected at one moment. `kinds` says which kinds were asked for."""
+
+    time: float
+    host: str
+    kinds: frozenset[Kind]
+    sysv_shm: tuple[SysvShm, ...] = ()
+    sysv_msg: tuple[SysvMsg, ...] = ()
+    sysv_sem: tuple[SysvSem, ...] = ()
+    posix_shm: tuple[PosixShm, ...] = ()
+    posix_sem: tuple[PosixSem, ...] = ()
+    posix_mq: tuple[PosixMq, ...] = ()
+    limits: Limits = field(default_factory=lambda: Limits(page_size=4096))
+    usage: Mapping[str, UsageItem] = field(default_factory=dict)
+    users: Mapping[int, str | None] = field(default_factory=dict)
+    unavailable: Mapping[Kind, str] = field(default_factory=dict)
+
+    @property
+    def objects(self) -> tuple[IpcObject, ...]:
+        return (
+            *self.sysv_shm,
+            *self.sysv_msg,
+            *self.sysv_sem,
+            *self.posix_shm,
+            *self.posix_sem,
+            *self.posix_mq,
+        )
+
+    def owner(self, uid: int) -> str | None:
+        """The user name of uid, resolved once per snapshot; None when it has no name."""
+        return self.users.get(uid)
