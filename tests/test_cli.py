@@ -1,0 +1,265 @@
+"""The command-line contract: JSON schema 1, human tables, exit statuses, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.ipcfactory import IpcFactory
+
+BASE_KEYS = {"kind", "ref", "id", "name", "name_hex", "key", "uid", "owner", "gid", "mode", "size"}
+KIND_KEYS = {
+    "sysv-shm": {
+        "dest",
+        "locked",
+        "nattch",
+        "cpid",
+        "lpid",
+        "cuid",
+        "cgid",
+        "atime",
+        "dtime",
+        "ctime",
+        "rss",
+        "swap",
+    },
+    "sysv-msg": {
+        "cbytes",
+        "qnum",
+        "qbytes",
+        "lspid",
+        "lrpid",
+        "cuid",
+        "cgid",
+        "stime",
+        "rtime",
+        "ctime",
+    },
+    "sysv-sem": {"nsems", "cuid", "cgid", "otime", "ctime"},
+    "posix-shm": {"type", "allocated", "mtime", "ctime", "dev", "inode", "nlink"},
+    "posix-sem": {
+        "type",
+        "allocated",
+        "mtime",
+        "ctime",
+        "dev",
+        "inode",
+        "nlink",
+        "value",
+        "waiters",
+    },
+    "posix-mq": {
+        "type",
+        "allocated",
+        "mtime",
+        "ctime",
+        "dev",
+        "inode",
+        "nlink",
+        "qsize",
+        "curmsgs",
+        "maxmsg",
+        "msgsize",
+        "notify",
+        "signo",
+        "notify_pid",
+    },
+}
+
+
+def run(cmd: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, capture_output=True, text=True, check=check)
+
+
+@pytest.fixture
+def one_of_each(ipc: IpcFactory, mqueue_mounted: str) -> dict[str, object]:
+    shm = ipc.sysv_shm(size=5000)
+    queue = ipc.sysv_msg()
+    queue.send(b"abc")
+    semid = ipc.sysv_sem(nsems=2)
+    pshm = ipc.posix_shm(size=100)
+    psem = ipc.posix_sem(value=2)
+    pmq = ipc.posix_mq()
+    pmq.send(b"zz")
+    return {
+        "sysv-shm": f"sysv-shm:{shm.id}",
+        "sysv-msg": f"sysv-msg:{queue.id}",
+        "sysv-sem": f"sysv-sem:{semid}",
+        "posix-shm": f"posix-shm:{pshm}",
+        "posix-sem": f"posix-sem:{psem}",
+        "posix-mq": f"posix-mq:{pmq.name}",
+    }
+
+
+def test_list_json_follows_schema_1_for_every_kind(
+    one_of_each: dict[str, str], shmtop_cmd: list[str]
+) -> None:
+    document = json.loads(run([*shmtop_cmd, "list", "--json"]).stdout)
+    assert {"schema", "host", "time", "objects", "limits", "usage", "kinds", "unavailable"} <= set(
+        document
+    )
+    assert document["schema"] == 1
+    assert isinstance(document["time"], float)
+    assert document["unavailable"] == {}
+    by_ref = {obj["ref"]: obj for obj in document["objects"]}
+    for kind, ref in one_of_each.items():
+        obj = by_ref[ref]
+        assert set(obj) == BASE_KEYS | KIND_KEYS[kind], kind
+        assert obj["kind"] == kind
+        assert len(obj["mode"]) == 4 and int(obj["mode"], 8) >= 0
+        assert obj["owner"] == "root"
+        for key, value in obj.items():
+            assert not isinstance(value, str) or key in {
+                "kind",
+                "ref",
+                "name",
+                "name_hex",
+                "owner",
+                "mode",
+                "type",
+            }, f"{kind}.{key} is a string: numbers must be numbers"
+    assert by_ref[one_of_each["sysv-shm"]]["size"] == 5000
+    assert by_ref[one_of_each["sysv-msg"]]["qnum"] == 1
+    assert by_ref[one_of_each["sysv-sem"]]["nsems"] == 2
+    assert by_ref[one_of_each["posix-shm"]]["size"] == 100
+    assert by_ref[one_of_each["posix-sem"]]["value"] == 2
+    assert by_ref[one_of_each["posix-mq"]]["curmsgs"] == 1
+    assert by_ref[one_of_each["sysv-shm"]]["name"] is None
+    assert isinstance(by_ref[one_of_each["sysv-shm"]]["key"], int)
+
+
+def test_list_json_limits_and_usage_are_typed(shmtop_cmd: list[str]) -> None:
+    document = json.loads(run([*shmtop_cmd, "list", "--json"]).stdout)
+    for name, limit in document["limits"].items():
+        assert set(limit) == {"value", "unlimited", "unit"}, name
+        assert limit["value"] is None or isinstance(limit["value"], int)
+    for name, item in document["usage"].items():
+        assert set(item) == {"used", "limit", "unlimited", "percent", "unit", "description"}
+        assert isinstance(item["used"], int), name
+
+
+def test_kind_filter_accepts_commas_and_repeats(
+    one_of_each: dict[str, str], shmtop_cmd: list[str]
+) -> None:
+    out = run(
+        [*shmtop_cmd, "list", "--json", "--kind", "sysv-shm,posix-sem", "--kind", "posix-mq"]
+    ).stdout
+    kinds = {obj["kind"] for obj in json.loads(out)["objects"]}
+    assert kinds == {"sysv-shm", "posix-sem", "posix-mq"}
+
+
+def test_human_list_shows_each_object_once_with_its_ref(
+    one_of_each: dict[str, str], shmtop_cmd: list[str]
+) -> None:
+    result = run([*shmtop_cmd, "list"])
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == [
+        "REF",
+        "KEY",
+        "OWNER",
+        "MODE",
+        "SIZE",
+        "USE",
+        "CPID",
+        "LPID",
+        "CHANGED",
+    ]
+    for ref in one_of_each.values():
+        assert sum(line.startswith(ref + " ") for line in lines) == 1
+    assert result.stderr == ""
+
+
+def test_unknown_kind_is_a_usage_error_on_one_line(shmtop_cmd: list[str]) -> None:
+    result = run([*shmtop_cmd, "list", "--kind", "shm"], check=False)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "unknown kind 'shm'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unmounted_mqueue_is_a_note_for_list_and_an_error_when_asked_for(
+    shmtop_cmd: list[str], tmp_path
+) -> None:
+    elsewhere = ["--dev-mqueue", str(tmp_path)]
+    listed = run([*shmtop_cmd, "list", *elsewhere])
+    assert listed.returncode == 0
+    assert listed.stderr.strip().endswith("(mount -t mqueue none /dev/mqueue)")
+    asked = run([*shmtop_cmd, "list", "--kind", "posix-mq", *elsewhere], check=False)
+    assert asked.returncode == 1
+    assert asked.stderr.count("\n") == 1
+    assert "mount -t mqueue none /dev/mqueue" in asked.stderr
+
+
+def test_unreadable_procfs_fails_cleanly(shmtop_cmd: list[str], tmp_path) -> None:
+    result = run(
+        [*shmtop_cmd, "list", "--kind", "sysv-shm", "--procfs", str(tmp_path)], check=False
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("shmtop: cannot read ")
+    assert "Traceback" not in result.stderr
+
+
+def test_limits_table_and_json_cover_every_kind(shmtop_cmd: list[str]) -> None:
+    table = run([*shmtop_cmd, "limits"]).stdout
+    for resource in (
+        "SHMMNI",
+        "SHMALL",
+        "MSGMNI",
+        "SEMMNS",
+        "POSIX_SHM",
+        "POSIX_SEM",
+        "MQ_QUEUES",
+        "DEV_SHM",
+    ):
+        assert any(line.startswith(resource + " ") for line in table.splitlines()), resource
+    document = json.loads(run([*shmtop_cmd, "limits", "--json"]).stdout)
+    assert document["schema"] == 1
+    assert document["limits"]["semvmx"]["value"] == 32767
+    assert "objects" not in document
+
+
+def test_output_into_a_closed_pipe_ends_quietly(ipc: IpcFactory, shmtop_cmd: list[str]) -> None:
+    for _ in range(200):
+        ipc.posix_shm()
+    pipeline = subprocess.run(
+        " ".join(shmtop_cmd) + " list | head -n 1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert pipeline.stdout.startswith("REF")
+    assert pipeline.stderr == ""
+
+
+def test_version_and_module_entry_point(shmtop_cmd: list[str]) -> None:
+    assert run([*shmtop_cmd, "--version"]).stdout.startswith("shmtop ")
+
+
+CHECK_IMPORTS = """
+import sys
+from shmtop.cli import main
+status = main(sys.argv[1:])
+heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich', 'psutil'))
+print(status, heavy, file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("command", [["list", "--json"], ["limits"], ["list"]])
+def test_commands_other_than_the_dashboard_do_not_import_ui_libraries(
+    command: list[str],
+) -> None:
+    result = run([sys.executable, "-c", CHECK_IMPORTS, *command])
+    assert result.stderr.strip() == "0 []"
+
+
+def test_the_collector_imports_no_ui_library() -> None:
+    code = (
+        "import sys, shmtop.collect, shmtop.model, shmtop.export, shmtop.present;"
+        "shmtop.collect.collect_snapshot();"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))"
+    )
+    assert run([sys.executable, "-c", code]).stdout.strip() == "[]"
