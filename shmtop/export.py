@@ -44,7 +44,7 @@ def snapshot_json(snapshot: Snapshot) -> Json:
 def header_json(snapshot: Snapshot) -> Json:
     return {
         "schema": SCHEMA,
-        "host": snapshot.host,
+        "host": _text(snapshot.host),
         "time": snapshot.time,
         "kinds": [kind.value for kind in Kind if kind in snapshot.kinds],
         "unavailable": {kind.value: why for kind, why in snapshot.unavailable.items()},
@@ -52,107 +52,84 @@ def header_json(snapshot: Snapshot) -> Json:
 
 
 def object_json(obj: IpcObject, users: Mapping[int, str | None]) -> Json:
-    base: Json = {
-        "kind": obj.kind.value,
-        "ref": obj.ref,
-        "id": None,
-        "name": None,
-        "name_hex": None,
-        "key": None,
-        "uid": obj.uid,
-        "owner": users.get(obj.uid),
-        "gid": obj.gid,
-        "mode": f"{obj.mode:04o}",
-        "size": None,
-    }
-    base.update(_KIND_FIELDS[type(obj)](obj))
-    return base
+    """One object: the base keys every kind has, then its kind's own fields."""
+    return _KIND_JSON[type(obj)](obj, users)
 
 
-def _sysv_shm(s: SysvShm) -> Json:
+# One dict literal per kind, base keys first: objects number in the tens of thousands.
+
+
+def _sysv_shm(s: SysvShm, users: Mapping[int, str | None]) -> Json:
     return {
-        "id": s.id,
-        "key": s.key,
-        "size": s.size,
-        "dest": s.dest,
-        "locked": s.locked,
-        "nattch": s.nattch,
-        "cpid": s.cpid,
-        "lpid": s.lpid,
-        "cuid": s.cuid,
-        "cgid": s.cgid,
-        "atime": s.atime,
-        "dtime": s.dtime,
-        "ctime": s.ctime,
-        "rss": s.rss,
-        "swap": s.swap,
-    }
+        "kind": "sysv-shm", "ref": s.ref, "id": s.id, "name": None, "name_hex": None,
+        "key": s.key, "uid": s.uid, "owner": _text(users.get(s.uid)), "gid": s.gid,
+        "mode": _MODES[s.mode], "size": s.size,
+        "dest": s.dest, "locked": s.locked, "nattch": s.nattch, "cpid": s.cpid, "lpid": s.lpid,
+        "cuid": s.cuid, "cgid": s.cgid, "atime": s.atime, "dtime": s.dtime, "ctime": s.ctime,
+        "rss": s.rss, "swap": s.swap,
+    }  # fmt: skip
 
 
-def _sysv_msg(q: SysvMsg) -> Json:
+def _sysv_msg(q: SysvMsg, users: Mapping[int, str | None]) -> Json:
     return {
-        "id": q.id,
-        "key": q.key,
-        "cbytes": q.cbytes,
-        "qnum": q.qnum,
-        "qbytes": q.qbytes,
-        "lspid": q.lspid,
-        "lrpid": q.lrpid,
-        "cuid": q.cuid,
-        "cgid": q.cgid,
-        "stime": q.stime,
-        "rtime": q.rtime,
+        "kind": "sysv-msg", "ref": q.ref, "id": q.id, "name": None, "name_hex": None,
+        "key": q.key, "uid": q.uid, "owner": _text(users.get(q.uid)), "gid": q.gid,
+        "mode": _MODES[q.mode], "size": None,
+        "cbytes": q.cbytes, "qnum": q.qnum, "qbytes": q.qbytes, "lspid": q.lspid,
+        "lrpid": q.lrpid, "cuid": q.cuid, "cgid": q.cgid, "stime": q.stime, "rtime": q.rtime,
         "ctime": q.ctime,
-    }
+    }  # fmt: skip
 
 
-def _sysv_sem(s: SysvSem) -> Json:
+def _sysv_sem(s: SysvSem, users: Mapping[int, str | None]) -> Json:
     return {
-        "id": s.id,
-        "key": s.key,
-        "nsems": s.nsems,
-        "cuid": s.cuid,
-        "cgid": s.cgid,
-        "otime": s.otime,
-        "ctime": s.ctime,
-    }
+        "kind": "sysv-sem", "ref": s.ref, "id": s.id, "name": None, "name_hex": None,
+        "key": s.key, "uid": s.uid, "owner": _text(users.get(s.uid)), "gid": s.gid,
+        "mode": _MODES[s.mode], "size": None,
+        "nsems": s.nsems, "cuid": s.cuid, "cgid": s.cgid, "otime": s.otime, "ctime": s.ctime,
+    }  # fmt: skip
 
 
-def _posix_entry(e: PosixEntry) -> Json:
+def _posix_entry(e: PosixEntry, users: Mapping[int, str | None]) -> Json:
     return {
-        "name": e.name.decode("utf-8", "replace"),
-        "name_hex": e.name.hex(),
-        "type": e.type.value,
-        "size": e.size,
-        "allocated": e.allocated,
-        "mtime": e.mtime_ns / 1e9,
-        "ctime": e.ctime_ns / 1e9,
-        "dev": e.dev,
-        "inode": e.inode,
-        "nlink": e.nlink,
-    }
+        "kind": e.kind.value, "ref": e.ref, "id": None,
+        "name": e.name.decode("utf-8", "replace"), "name_hex": e.name.hex(), "key": None,
+        "uid": e.uid, "owner": _text(users.get(e.uid)), "gid": e.gid,
+        "mode": _MODES[e.mode], "size": e.size,
+        "type": e.type.value, "allocated": e.allocated, "mtime": e.mtime_ns / 1e9,
+        "ctime": e.ctime_ns / 1e9, "dev": e.dev, "inode": e.inode, "nlink": e.nlink,
+    }  # fmt: skip
 
 
-def _posix_sem(s: PosixSem) -> Json:
-    return {**_posix_entry(s), "value": s.value, "waiters": s.waiters}
+def _posix_sem(s: PosixSem, users: Mapping[int, str | None]) -> Json:
+    found = _posix_entry(s, users)
+    found["value"] = s.value
+    found["waiters"] = s.waiters
+    return found
 
 
-def _posix_mq(q: PosixMq) -> Json:
-    return {
-        **_posix_entry(q),
-        "size": None,  # st_size of a queue file is the length of its QSIZE line
-        "allocated": None,
-        "qsize": q.qsize,
-        "curmsgs": q.curmsgs,
-        "maxmsg": q.maxmsg,
-        "msgsize": q.msgsize,
-        "notify": q.notify,
-        "signo": q.signo,
-        "notify_pid": q.notify_pid,
-    }
+def _posix_mq(q: PosixMq, users: Mapping[int, str | None]) -> Json:
+    found = _posix_entry(q, users)
+    found["size"] = None  # st_size of a queue file is the length of its QSIZE line
+    found["allocated"] = None
+    found.update(
+        qsize=q.qsize, curmsgs=q.curmsgs, maxmsg=q.maxmsg, msgsize=q.msgsize,
+        notify=q.notify, signo=q.signo, notify_pid=q.notify_pid,
+    )  # fmt: skip
+    return found
 
 
-_KIND_FIELDS: dict[type, Callable[[Any], Json]] = {
+_MODES = [f"{mode:04o}" for mode in range(0o10000)]
+
+
+def _text(value: str | None) -> str | None:
+    """Text safe for strict JSON: bytes that were not UTF-8 (surrogate escapes) become U+FFFD."""
+    if value is None or value.isascii():
+        return value
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+_KIND_JSON: dict[type, Callable[[Any, Mapping[int, str | None]], Json]] = {
     SysvShm: _sysv_shm,
     SysvMsg: _sysv_msg,
     SysvSem: _sysv_sem,

@@ -14,8 +14,9 @@ import ctypes
 import errno
 import platform
 import struct
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
+
+from shmtop.errors import Vanished
 
 IPC_STAT = 2
 MSG_STAT_ANY = 13
@@ -78,55 +79,35 @@ _mq_getattr.argtypes = (ctypes.c_int, ctypes.POINTER(_MqAttr))
 _mq_getattr.restype = ctypes.c_int
 
 
-@dataclass(frozen=True, slots=True)
-class MsgStat:
-    """What msgctl says of a queue that the caller needs to confirm and complete a row."""
+def msg_qbytes(msqid: int, key: int) -> int | None:
+    """The queue's qbytes by IPC_STAT, or MSG_STAT_ANY without read permission.
 
-    key: int
-    ctime: int
-    qbytes: int
-
-
-class Vanished(Exception):
-    """The object named by the id no longer exists."""
-
-
-def msg_stat(msqid: int) -> MsgStat | None:
-    """IPC_STAT, or MSG_STAT_ANY when permission is lacking; None when neither is allowed.
-
-    Raises Vanished when the queue is gone. Changes nothing on the queue.
+    None when neither is allowed or the id now holds a queue with another key. Raises
+    Vanished when no queue has this id. Changes nothing on the queue.
     """
     if not _SUPPORTED or not 0 <= msqid <= 0x7FFFFFFF:
         return None
     buf = _MsqidDs()
-    if _msgctl(msqid, IPC_STAT, ctypes.byref(buf)) == 0:
-        return _msg_stat_of(buf)
-    err = ctypes.get_errno()
-    if err in (errno.EINVAL, errno.EIDRM):
-        raise Vanished(msqid)
-    if err != errno.EACCES:
-        return None
-    return _msg_stat_any(msqid, buf)
+    if _msgctl(msqid, IPC_STAT, ctypes.byref(buf)) != 0:
+        err = ctypes.get_errno()
+        if err in (errno.EINVAL, errno.EIDRM):
+            raise Vanished(f"sysv-msg:{msqid}")
+        if err != errno.EACCES or not _msg_stat_any(msqid, buf):
+            return None
+    return int(buf.qbytes) if buf.key & 0xFFFFFFFF == key else None
 
 
-def _msg_stat_any(msqid: int, buf: _MsqidDs) -> MsgStat | None:
+def _msg_stat_any(msqid: int, buf: _MsqidDs) -> bool:
     """MSG_STAT_ANY takes an index, not an id: try each index width, accept a matching id."""
-    for mask in _IDX_MASKS:
-        if _msgctl(msqid & mask, MSG_STAT_ANY, ctypes.byref(buf)) == msqid:
-            return _msg_stat_of(buf)
-    return None
+    return any(
+        _msgctl(msqid & mask, MSG_STAT_ANY, ctypes.byref(buf)) == msqid for mask in _IDX_MASKS
+    )
 
 
-def _msg_stat_of(buf: _MsqidDs) -> MsgStat:
-    return MsgStat(key=buf.key & 0xFFFFFFFF, ctime=buf.ctime, qbytes=buf.qbytes)
-
-
-@dataclass(frozen=True, slots=True)
-class MqAttr:
-    flags: int
+class MqAttr(NamedTuple):
+    curmsgs: int
     maxmsg: int
     msgsize: int
-    curmsgs: int
 
 
 def mq_getattr(fd: int) -> MqAttr | None:
@@ -134,4 +115,4 @@ def mq_getattr(fd: int) -> MqAttr | None:
     attr = _MqAttr()
     if _mq_getattr(fd, ctypes.byref(attr)) != 0:
         return None
-    return MqAttr(attr.flags, attr.maxmsg, attr.msgsize, attr.curmsgs)
+    return MqAttr(attr.curmsgs, attr.maxmsg, attr.msgsize)

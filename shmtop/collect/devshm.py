@@ -5,16 +5,10 @@ from __future__ import annotations
 import os
 import struct
 import sys
-from typing import Any
 
-from shmtop.collect.entries import (
-    Entry,
-    Vanished,
-    file_type,
-    list_entries,
-    open_directory,
-    open_regular,
-)
+from shmtop.collect.entries import Entry, file_type, list_entries, open_directory, read_regular
+from shmtop.collect.reuse import Reuse
+from shmtop.errors import Vanished
 from shmtop.model import FileType, PosixEntry, PosixSem, PosixShm
 
 SEM_PREFIX = b"sem."
@@ -25,18 +19,34 @@ _GLIBC_LAYOUT = sys.byteorder == "little" and struct.calcsize("P") == 8
 _SEM = struct.Struct("<QI20x")
 
 
-def scan_dev_shm(root: str) -> tuple[list[PosixShm], list[PosixSem]]:
+class DevShmBuilders:
+    """How entries become objects; keep one between polls to reuse unchanged objects."""
+
+    def __init__(self) -> None:
+        self.shm: Reuse[PosixShm] = Reuse(PosixShm)
+        self.sem: Reuse[PosixSem] = Reuse(PosixSem)
+
+    def next_round(self) -> None:
+        self.shm.next_round()
+        self.sem.next_round()
+
+
+def scan_dev_shm(
+    root: str, builders: DevShmBuilders | None = None
+) -> tuple[list[PosixShm], list[PosixSem]]:
     """Every entry of the /dev/shm directory at root. Raises OSError if root is unreadable."""
+    make = builders or DevShmBuilders()
     shms: list[PosixShm] = []
     sems: list[PosixSem] = []
     with open_directory(root) as dir_fd:
         for entry in list_entries(dir_fd):
-            if entry.raw.startswith(SEM_PREFIX):
-                sem = _semaphore(dir_fd, entry)
+            if entry.name.startswith(SEM_PREFIX):
+                sem = _semaphore(dir_fd, entry, make.sem)
                 if sem is not None:
                     sems.append(sem)
             else:
-                shms.append(PosixShm(**entry_fields(entry, b"/" + entry.raw)))
+                shms.append(make.shm(*entry_values(entry, b"/" + entry.name)))
+    make.next_round()
     shms.sort(key=_by_name)
     sems.sort(key=_by_name)
     return shms, sems
@@ -46,34 +56,28 @@ def _by_name(entry: PosixEntry) -> bytes:
     return entry.name
 
 
-def entry_fields(entry: Entry, name: bytes) -> dict[str, Any]:
-    """The lstat fields every POSIX entry carries, keyed as in PosixEntry."""
+# name, type, size, allocated, uid, gid, mode, mtime_ns, ctime_ns, dev, inode, nlink
+EntryValues = tuple[bytes, FileType, int, int, int, int, int, int, int, int, int, int]
+
+
+def entry_values(entry: Entry, name: bytes) -> EntryValues:
+    """The lstat fields every POSIX entry carries, in PosixEntry's field order."""
     st = entry.st
-    return {
-        "name": name,
-        "type": file_type(st.st_mode),
-        "size": st.st_size,
-        "allocated": st.st_blocks * 512,
-        "uid": st.st_uid,
-        "gid": st.st_gid,
-        "mode": st.st_mode & 0o7777,
-        "mtime_ns": st.st_mtime_ns,
-        "ctime_ns": st.st_ctime_ns,
-        "dev": st.st_dev,
-        "inode": st.st_ino,
-        "nlink": st.st_nlink,
-    }
+    return (
+        name, file_type(st.st_mode), st.st_size, st.st_blocks * 512, st.st_uid, st.st_gid,
+        st.st_mode & 0o7777, st.st_mtime_ns, st.st_ctime_ns, st.st_dev, st.st_ino, st.st_nlink,
+    )  # fmt: skip
 
 
-def _semaphore(dir_fd: int, entry: Entry) -> PosixSem | None:
-    fields = entry_fields(entry, b"/" + entry.raw[len(SEM_PREFIX) :])
-    if fields["type"] is not FileType.FILE or entry.st.st_size != GLIBC_SEM_SIZE:
-        return PosixSem(**fields)
+def _semaphore(dir_fd: int, entry: Entry, make: Reuse[PosixSem]) -> PosixSem | None:
+    values = entry_values(entry, b"/" + entry.name[len(SEM_PREFIX) :])
+    if values[1] is not FileType.FILE or entry.st.st_size != GLIBC_SEM_SIZE:
+        return make(*values, None, None)
     try:
         value, waiters = read_sem_value(dir_fd, entry)
     except Vanished:
         return None
-    return PosixSem(**fields, value=value, waiters=waiters)
+    return make(*values, value, waiters)
 
 
 def read_sem_value(dir_fd: int, entry: Entry) -> tuple[int | None, int | None]:
@@ -81,11 +85,14 @@ def read_sem_value(dir_fd: int, entry: Entry) -> tuple[int | None, int | None]:
     if not _GLIBC_LAYOUT:
         return None, None
     try:
-        with open_regular(dir_fd, entry) as fd:
-            data = os.pread(fd, GLIBC_SEM_SIZE, 0)
+        data = read_regular(dir_fd, entry, _read_sem_bytes, noatime=True)
     except OSError:  # permission denied, I/O error: listed, value unknown
         return None, None
     return decode_glibc_sem(data)
+
+
+def _read_sem_bytes(fd: int) -> bytes:
+    return os.pread(fd, GLIBC_SEM_SIZE, 0)
 
 
 def decode_glibc_sem(data: bytes) -> tuple[int | None, int | None]:

@@ -10,11 +10,14 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
+from shmtop.errors import Vanished
 from shmtop.model import FileType
+
+R = TypeVar("R")
 
 _TYPES = {
     stat.S_IFREG: FileType.FILE,
@@ -29,15 +32,10 @@ _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_C
 
 
 class Entry(NamedTuple):
-    """One directory entry: its raw name, the name to pass to *at() calls, and its lstat."""
+    """One directory entry: its raw name and what lstat said of it."""
 
-    raw: bytes
-    name: str
+    name: bytes
     st: os.stat_result
-
-
-class Vanished(Exception):
-    """The entry was removed or replaced between lstat and open."""
 
 
 def file_type(mode: int) -> FileType:
@@ -46,7 +44,7 @@ def file_type(mode: int) -> FileType:
 
 @contextmanager
 def open_directory(path: str) -> Iterator[int]:
-    """A descriptor for path, which must be a directory (symlinked roots are not followed)."""
+    """A descriptor for the directory at path."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         yield fd
@@ -55,37 +53,35 @@ def open_directory(path: str) -> Iterator[int]:
 
 
 def list_entries(dir_fd: int) -> Iterator[Entry]:
-    """lstat every entry; entries removed while listing are skipped."""
+    """lstat every entry of the directory; entries removed while listing are skipped."""
     for name in os.listdir(dir_fd):
         try:
             st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
         except FileNotFoundError:
             continue
-        yield Entry(os.fsencode(name), name, st)
+        yield Entry(os.fsencode(name), st)
 
 
-@contextmanager
-def open_regular(dir_fd: int, entry: Entry, *, noatime: bool = True) -> Iterator[int]:
-    """Open a regular file for reading, refusing anything but the inode lstat reported.
+def read_regular(dir_fd: int, entry: Entry, reader: Callable[[int], R], noatime: bool) -> R:
+    """reader(fd) on the regular file lstat saw, and on nothing else.
 
     Raises Vanished if the name is gone or now names something else, PermissionError if it
-    cannot be read. O_NOATIME (owner or CAP_FOWNER only) is tried first so reading leaves
-    no trace; without that right the file is opened plainly.
+    cannot be read. O_NOATIME (owner or CAP_FOWNER only) is tried first when asked, so that
+    reading leaves no trace; without that right the file is opened plainly.
     """
     fd = _open_quietly(dir_fd, entry.name, noatime)
     try:
         now = os.fstat(fd)
-        if not stat.S_ISREG(now.st_mode) or (now.st_dev, now.st_ino) != (
-            entry.st.st_dev,
-            entry.st.st_ino,
-        ):
-            raise Vanished(entry.raw)
-        yield fd
+        if now.st_ino != entry.st.st_ino or now.st_dev != entry.st.st_dev:
+            raise Vanished(entry.name)
+        if not stat.S_ISREG(now.st_mode):
+            raise Vanished(entry.name)
+        return reader(fd)
     finally:
         os.close(fd)
 
 
-def _open_quietly(dir_fd: int, name: str, noatime: bool) -> int:
+def _open_quietly(dir_fd: int, name: bytes, noatime: bool) -> int:
     try:
         if noatime:
             try:

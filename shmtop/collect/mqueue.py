@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from shmtop.collect.devshm import entry_fields
-from shmtop.collect.entries import Entry, Vanished, list_entries, open_directory, open_regular
-from shmtop.libc import mq_getattr
+from shmtop.collect.devshm import entry_values
+from shmtop.collect.entries import Entry, list_entries, open_directory, read_regular
+from shmtop.collect.reuse import Reuse
+from shmtop.errors import Vanished
+from shmtop.libc import MqAttr, mq_getattr
 from shmtop.model import FileType, PosixMq
 
 MOUNT_HINT = "mount -t mqueue none /dev/mqueue"
 _OCTAL_ESCAPE = re.compile(rb"\\([0-7]{3})")
 _QSIZE_LABELS = (b"QSIZE", b"NOTIFY", b"SIGNO", b"NOTIFY_PID")
+_QSIZE_LINE = re.compile(rb"QSIZE:(\d+) +NOTIFY:(\d+) +SIGNO:(\d+) +NOTIFY_PID:(\d+) *\n?")
 
 
-@dataclass(frozen=True, slots=True)
-class QueueStatus:
+class QueueStatus(NamedTuple):
     """The line a queue file reads as; a field is None when absent or not a number."""
 
     qsize: int | None = None
@@ -36,46 +38,51 @@ class NotMounted(Exception):
     """No mqueue filesystem is mounted where queues are expected."""
 
 
-def scan_mqueue(root: str, mountinfo: str) -> list[PosixMq]:
-    """Every queue under root. Raises NotMounted, or OSError if root cannot be read."""
+def scan_mqueue(root: str, mountinfo: str, make: Reuse[PosixMq] | None = None) -> list[PosixMq]:
+    """Every queue under root. Raises NotMounted, or OSError if root cannot be read.
+
+    `make` (kept between polls) hands back unchanged queues instead of building them anew.
+    """
     if not is_mqueue_mount(root, mountinfo):
         raise NotMounted(f"{root} is not mounted; POSIX message queues are hidden ({MOUNT_HINT})")
+    build = make or Reuse(PosixMq)
     queues: list[PosixMq] = []
     with open_directory(root) as dir_fd:
         for entry in list_entries(dir_fd):
-            queue = _queue(dir_fd, entry)
+            queue = _queue(dir_fd, entry, build)
             if queue is not None:
                 queues.append(queue)
+    build.next_round()
     queues.sort(key=lambda queue: queue.name)
     return queues
 
 
-def _queue(dir_fd: int, entry: Entry) -> PosixMq | None:
-    fields = entry_fields(entry, b"/" + entry.raw)
-    if fields["type"] is not FileType.FILE:
-        return PosixMq(**fields)
+_UNKNOWN_QUEUE = (None,) * 7  # qsize notify signo notify_pid curmsgs maxmsg msgsize
+
+
+def _queue(dir_fd: int, entry: Entry, make: Reuse[PosixMq]) -> PosixMq | None:
+    values = entry_values(entry, b"/" + entry.name)
+    if values[1] is not FileType.FILE:
+        return make(*values, *_UNKNOWN_QUEUE)
     try:
-        with open_regular(dir_fd, entry, noatime=False) as fd:
-            status = parse_qsize_line(os.read(fd, 256))
-            attr = mq_getattr(fd)
+        status, attr = read_regular(dir_fd, entry, _read_queue, noatime=False)
     except Vanished:
         return None
     except OSError:  # no read permission: listed, contents unknown
-        return PosixMq(**fields)
-    return PosixMq(
-        **fields,
-        qsize=status.qsize,
-        notify=status.notify,
-        signo=status.signo,
-        notify_pid=status.notify_pid,
-        curmsgs=None if attr is None else attr.curmsgs,
-        maxmsg=None if attr is None else attr.maxmsg,
-        msgsize=None if attr is None else attr.msgsize,
-    )
+        return make(*values, *_UNKNOWN_QUEUE)
+    curmsgs, maxmsg, msgsize = (None, None, None) if attr is None else attr
+    return make(*values, *status, curmsgs, maxmsg, msgsize)
+
+
+def _read_queue(fd: int) -> tuple[QueueStatus, MqAttr | None]:
+    return parse_qsize_line(os.read(fd, 256)), mq_getattr(fd)
 
 
 def parse_qsize_line(text: bytes) -> QueueStatus:
     """Parse "QSIZE:n NOTIFY:n SIGNO:n NOTIFY_PID:n"; unknown or malformed items are ignored."""
+    exact = _QSIZE_LINE.fullmatch(text)
+    if exact:
+        return QueueStatus(*map(int, exact.groups()))
     values: dict[bytes, int] = {}
     for item in text.split():
         label, _, number = item.partition(b":")

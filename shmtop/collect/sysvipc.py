@@ -12,16 +12,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from shmtop.errors import Vanished
 from shmtop.model import SysvMsg, SysvSem, SysvShm
 
 T = TypeVar("T", SysvShm, SysvMsg, SysvSem)
 
 SHM_DEST = 0o1000
 SHM_LOCKED = 0o2000
+_INT_MIN = -0x80000000
 _INT_MAX = 0x7FFFFFFF
 _UINT_MAX = 0xFFFFFFFF
 
 Columns = Mapping[str, int]
+Builder = Callable[[list[int]], "T | None"]  # None: the object vanished while being read
 
 
 class TableFormatError(ValueError):
@@ -35,146 +38,125 @@ class TableSpec(Generic[T]):
     file: str
     required: tuple[str, ...]
     optional: tuple[str, ...]
-    make_builder: Callable[[Columns], Callable[[list[int]], T]]
+    make_builder: Callable[[Columns], Builder[T]]
 
 
-def _shm_builder(c: Columns) -> Callable[[list[int]], SysvShm]:
-    (key, ident, perms, size, cpid, lpid, nattch) = (c[n] for n in SHM_SPEC.required[:7])
-    (uid, gid, cuid, cgid, atime, dtime, ctime) = (c[n] for n in SHM_SPEC.required[7:])
+def _shm_builder(c: Columns) -> Builder[SysvShm]:
+    key, ident, perms, size, cpid, lpid, nattch, *rest = (c[n] for n in _SHM_COLUMNS)
+    uid, gid, cuid, cgid, atime, dtime, ctime = rest
     rss, swap = c.get("rss"), c.get("swap")
 
     def build(v: list[int]) -> SysvShm:
+        # Positional, in SysvShm's field order: construction runs once per segment.
         return SysvShm(
-            id=v[ident],
-            key=v[key],
-            mode=v[perms] & 0o777,
-            dest=bool(v[perms] & SHM_DEST),
-            locked=bool(v[perms] & SHM_LOCKED),
-            size=v[size],
-            cpid=v[cpid],
-            lpid=v[lpid],
-            nattch=v[nattch],
-            uid=v[uid],
-            gid=v[gid],
-            cuid=v[cuid],
-            cgid=v[cgid],
-            atime=v[atime] or None,
-            dtime=v[dtime] or None,
-            ctime=v[ctime] or None,
-            rss=None if rss is None else v[rss],
-            swap=None if swap is None else v[swap],
-        )
+            v[ident], v[key], v[perms] & 0o777, bool(v[perms] & SHM_DEST),
+            bool(v[perms] & SHM_LOCKED), v[size], v[cpid], v[lpid], v[nattch],
+            v[uid], v[gid], v[cuid], v[cgid], v[atime] or None, v[dtime] or None,
+            v[ctime] or None, None if rss is None else v[rss], None if swap is None else v[swap],
+        )  # fmt: skip
 
     return build
 
 
-def _msg_builder(c: Columns) -> Callable[[list[int]], SysvMsg]:
-    (key, ident, perms, cbytes, qnum, lspid, lrpid) = (c[n] for n in MSG_SPEC.required[:7])
-    (uid, gid, cuid, cgid, stime, rtime, ctime) = (c[n] for n in MSG_SPEC.required[7:])
-
-    def build(v: list[int]) -> SysvMsg:
-        return SysvMsg(
-            id=v[ident],
-            key=v[key],
-            mode=v[perms] & 0o777,
-            cbytes=v[cbytes],
-            qnum=v[qnum],
-            lspid=v[lspid],
-            lrpid=v[lrpid],
-            uid=v[uid],
-            gid=v[gid],
-            cuid=v[cuid],
-            cgid=v[cgid],
-            stime=v[stime] or None,
-            rtime=v[rtime] or None,
-            ctime=v[ctime] or None,
-            qbytes=None,
-        )
-
-    return build
+QbytesLookup = Callable[[int, int], "int | None"]
 
 
-def _sem_builder(c: Columns) -> Callable[[list[int]], SysvSem]:
-    (key, ident, perms, nsems, uid, gid, cuid, cgid, otime, ctime) = (
-        c[n] for n in SEM_SPEC.required
-    )
+def _no_qbytes(msqid: int, key: int) -> int | None:
+    return None
+
+
+def _msg_builder_with(qbytes_of: QbytesLookup) -> Callable[[Columns], Builder[SysvMsg]]:
+    def make(c: Columns) -> Builder[SysvMsg]:
+        key, ident, perms, cbytes, qnum, lspid, lrpid, *rest = (c[n] for n in _MSG_COLUMNS)
+        uid, gid, cuid, cgid, stime, rtime, ctime = rest
+
+        def build(v: list[int]) -> SysvMsg | None:
+            try:
+                qbytes = qbytes_of(v[ident], v[key])
+            except Vanished:
+                return None
+            return SysvMsg(
+                v[ident], v[key], v[perms] & 0o777, v[cbytes], v[qnum], v[lspid], v[lrpid],
+                v[uid], v[gid], v[cuid], v[cgid], v[stime] or None, v[rtime] or None,
+                v[ctime] or None, qbytes,
+            )  # fmt: skip
+
+        return build
+
+    return make
+
+
+def _sem_builder(c: Columns) -> Builder[SysvSem]:
+    key, ident, perms, nsems, uid, gid, cuid, cgid, otime, ctime = (c[n] for n in _SEM_COLUMNS)
 
     def build(v: list[int]) -> SysvSem:
         return SysvSem(
-            id=v[ident],
-            key=v[key],
-            mode=v[perms] & 0o777,
-            nsems=v[nsems],
-            uid=v[uid],
-            gid=v[gid],
-            cuid=v[cuid],
-            cgid=v[cgid],
-            otime=v[otime] or None,
-            ctime=v[ctime] or None,
-        )
+            v[ident], v[key], v[perms] & 0o777, v[nsems], v[uid], v[gid], v[cuid], v[cgid],
+            v[otime] or None, v[ctime] or None,
+        )  # fmt: skip
 
     return build
 
 
 _OWNER_COLUMNS = ("uid", "gid", "cuid", "cgid")
-
-SHM_SPEC: TableSpec[SysvShm] = TableSpec(
-    "shm",
-    (
-        *("key", "shmid", "perms", "size", "cpid", "lpid", "nattch"),
-        *_OWNER_COLUMNS,
-        *("atime", "dtime", "ctime"),
-    ),
-    ("rss", "swap"),
-    _shm_builder,
+_SHM_COLUMNS = (
+    *("key", "shmid", "perms", "size", "cpid", "lpid", "nattch"),
+    *_OWNER_COLUMNS,
+    *("atime", "dtime", "ctime"),
 )
-MSG_SPEC: TableSpec[SysvMsg] = TableSpec(
-    "msg",
-    (
-        *("key", "msqid", "perms", "cbytes", "qnum", "lspid", "lrpid"),
-        *_OWNER_COLUMNS,
-        *("stime", "rtime", "ctime"),
-    ),
-    (),
-    _msg_builder,
+_MSG_COLUMNS = (
+    *("key", "msqid", "perms", "cbytes", "qnum", "lspid", "lrpid"),
+    *_OWNER_COLUMNS,
+    *("stime", "rtime", "ctime"),
 )
-SEM_SPEC: TableSpec[SysvSem] = TableSpec(
-    "sem",
-    ("key", "semid", "perms", "nsems", *_OWNER_COLUMNS, "otime", "ctime"),
-    (),
-    _sem_builder,
-)
+_SEM_COLUMNS = ("key", "semid", "perms", "nsems", *_OWNER_COLUMNS, "otime", "ctime")
+
+SHM_SPEC: TableSpec[SysvShm] = TableSpec("shm", _SHM_COLUMNS, ("rss", "swap"), _shm_builder)
+SEM_SPEC: TableSpec[SysvSem] = TableSpec("sem", _SEM_COLUMNS, (), _sem_builder)
 
 
-@dataclass(frozen=True)
-class _RowCheck:
-    """Column positions that need more than int(): octal perms, signed key, bounded ids."""
+def msg_spec(qbytes_of: QbytesLookup = _no_qbytes) -> TableSpec[SysvMsg]:
+    """The queue table; qbytes (absent from /proc) comes from qbytes_of(id, key), which
+    raises Vanished when the queue is gone (the line is then skipped)."""
+    return TableSpec("msg", _MSG_COLUMNS, (), _msg_builder_with(qbytes_of))
 
-    width: int
-    perms: int
-    key: int
-    id: int
-    owners: tuple[int, ...]
 
-    def values(self, line: bytes) -> list[int] | None:
+MSG_SPEC = msg_spec()
+
+
+RowReader = Callable[[bytes], "list[int] | None"]
+
+
+def _row_reader(columns: Columns, spec: TableSpec[T], width: int) -> RowReader:
+    """A validator for one line: its integers, or None when the line does not fit.
+
+    Octal perms, a key printed signed (within 32 bits), non-negative values, an id that fits
+    an int and owners that fit a uid. Written flat, with positions bound once, because it
+    runs for every line of tables that hold tens of thousands.
+    """
+    perms, key, ident = columns["perms"], columns["key"], columns[spec.required[1]]
+    uid, gid, cuid, cgid = (columns[name] for name in _OWNER_COLUMNS)
+
+    def read(line: bytes) -> list[int] | None:
         fields = line.split()
-        if len(fields) != self.width:
+        if len(fields) != width:
             return None
         try:
             values = list(map(int, fields))
-            values[self.perms] = int(fields[self.perms], 8)
+            values[perms] = int(fields[perms], 8)
         except ValueError:
             return None
-        return values if self._in_range(values) else None
+        signed_key = values[key]
+        if not _INT_MIN <= signed_key <= _UINT_MAX:
+            return None
+        values[key] = signed_key & _UINT_MAX
+        if min(values) < 0 or values[ident] > _INT_MAX:
+            return None
+        if max(values[uid], values[gid], values[cuid], values[cgid]) > _UINT_MAX:
+            return None
+        return values
 
-    def _in_range(self, values: list[int]) -> bool:
-        key = values[self.key]
-        if not -(1 << 31) <= key <= _UINT_MAX:
-            return False
-        values[self.key] = key & _UINT_MAX
-        if min(values) < 0 or values[self.id] > _INT_MAX:
-            return False
-        return all(values[i] <= _UINT_MAX for i in self.owners)
+    return read
 
 
 def column_map(header: bytes, spec: TableSpec[T]) -> dict[str, int]:
@@ -188,30 +170,29 @@ def column_map(header: bytes, spec: TableSpec[T]) -> dict[str, int]:
 
 
 def parse_table(
-    text: bytes, spec: TableSpec[T], memo: Mapping[bytes, T] | None = None
+    text: bytes,
+    spec: TableSpec[T],
+    memo: Mapping[bytes, T] | None = None,
+    keep: Callable[[T], bool] | None = None,
 ) -> dict[bytes, T]:
     """Parse a whole file; returns {line: object} in file order (the memo for the next read).
 
-    A line found in `memo` reuses its object: identical text means identical values.
+    A line found in `memo` reuses its object, since identical text means identical values,
+    unless `keep` says the object has changed in a way the line does not show.
     """
     header, _, body = text.partition(b"\n")
     columns = column_map(header, spec)
-    check = _row_check(columns, spec, len(header.split()))
+    read = _row_reader(columns, spec, len(header.split()))
     build = spec.make_builder(columns)
     previous = memo or {}
     parsed: dict[bytes, T] = {}
     for line in body.splitlines():
         known = previous.get(line)
-        if known is not None:
+        if known is not None and (keep is None or keep(known)):
             parsed[line] = known
             continue
-        values = check.values(line)
-        if values is not None:
-            parsed[line] = build(values)
+        values = read(line)
+        obj = None if values is None else build(values)
+        if obj is not None:
+            parsed[line] = obj
     return parsed
-
-
-def _row_check(columns: Columns, spec: TableSpec[T], width: int) -> _RowCheck:
-    ident = columns[spec.required[1]]  # shmid, msqid or semid
-    owners = tuple(columns[name] for name in _OWNER_COLUMNS)
-    return _RowCheck(width, columns["perms"], columns["key"], ident, owners)

@@ -1,0 +1,154 @@
+"""Benchmark: shmtop's collector and `shmtop list --json` beside ipcs, lsipc and cat, same run.
+
+    sudo .venv/bin/python bench/bench_collect.py --scale small|large [--repeat N]
+
+Creates the chosen mix of objects (removed again at the end, also on Ctrl-C or SIGTERM), then
+times each command N times and prints best and median wall times and the ratios the project
+targets. Needs root (mounting /dev/mqueue, raising fs.mqueue.queues_max for the large mix).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from population import MIXES, Mix, Population, mqueue_ready
+
+from shmtop.collect import Collector, collect_snapshot
+from shmtop.model import Kind
+
+SYSV = (Kind.SYSV_SHM, Kind.SYSV_MSG, Kind.SYSV_SEM)
+SHMTOP = [sys.executable, "-m", "shmtop"]
+
+
+def timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    fn()  # warm the page cache and the interpreter's imports alike for every contender
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def command(argv: list[str]) -> Callable[[], object]:
+    return lambda: subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
+
+
+def measure(repeat: int) -> dict[str, list[float]]:
+    polling = Collector()
+    polling.collect()
+    cases: dict[str, Callable[[], object]] = {
+        "cat /proc/sysvipc/* (floor)": command(
+            ["cat", "/proc/sysvipc/shm", "/proc/sysvipc/msg", "/proc/sysvipc/sem"]
+        ),
+        "ipcs -a": command(["ipcs", "-a"]),
+        "lsipc --json -m": command(["lsipc", "--json", "-m"]),
+        "lsipc --json -q": command(["lsipc", "--json", "-q"]),
+        "lsipc --json -s": command(["lsipc", "--json", "-s"]),
+        "shmtop list --json (all six kinds)": command([*SHMTOP, "list", "--json"]),
+        "shmtop list --json --kind sysv-*": command(
+            [*SHMTOP, "list", "--json", "--kind", "sysv-shm,sysv-msg,sysv-sem"]
+        ),
+        "collect() all kinds, cold": collect_snapshot,
+        "collect() System V, cold": lambda: collect_snapshot(kinds=SYSV),
+        "Collector.collect() all kinds, polling": polling.collect,
+    }
+    results = {}
+    for name, fn in cases.items():
+        results[name] = timed(fn, repeat)
+        print(f"  measured {name}", file=sys.stderr)
+    return results
+
+
+def report(mix: Mix, results: dict[str, list[float]]) -> None:
+    print(f"\n{machine()}")
+    runs = len(next(iter(results.values())))
+    print(f"mix: {vars(mix)} = {mix.total} objects, best and median of {runs} runs\n")
+    print(f"| {'what':40} | {'best ms':>8} | {'median ms':>9} |")
+    print(f"| {'-' * 40} | {'-' * 8}: | {'-' * 9}: |")
+    for name, times in results.items():
+        print(f"| {name:40} | {min(times) * 1000:8.1f} | {statistics.median(times) * 1000:9.1f} |")
+    best = {name: min(times) for name, times in results.items()}
+    lsipc = sum(best[f"lsipc --json -{k}"] for k in "mqs")
+    floor = best["cat /proc/sysvipc/* (floor)"]
+    print("\nratios (best times):")
+    ratio(
+        "shmtop list --json (all six) / three lsipc --json (System V only)",
+        best["shmtop list --json (all six kinds)"],
+        lsipc,
+        "target < 1",
+    )
+    ratio(
+        "shmtop list --json --kind sysv-* / three lsipc --json",
+        best["shmtop list --json --kind sysv-*"],
+        lsipc,
+        "",
+    )
+    ratio(
+        "collect() System V, cold / cat floor",
+        best["collect() System V, cold"],
+        floor,
+        "target <= 3",
+    )
+    ratio("collect() all kinds, cold / cat floor", best["collect() all kinds, cold"], floor, "")
+    ratio(
+        "Collector.collect() polling, all kinds / cat floor",
+        best["Collector.collect() all kinds, polling"],
+        floor,
+        "",
+    )
+
+
+def ratio(label: str, mine: float, theirs: float, target: str) -> None:
+    print(f"  {label}: {mine / theirs:.2f}  {target}")
+
+
+def machine() -> str:
+    with open("/proc/cpuinfo") as f:
+        models = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+    cpu = models[0] if models else platform.processor()
+    return (
+        f"machine: {cpu}, {os.cpu_count()} cores, Linux {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=sorted(MIXES), default="small")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        print("bench: needs root (mounts /dev/mqueue, raises queues_max)", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    mix = MIXES[args.scale]
+    population = Population()
+    with mqueue_ready(mix.posix_mq):
+        try:
+            started = time.perf_counter()
+            population.create(mix)
+            print(
+                f"created {mix.total} objects in {time.perf_counter() - started:.1f}s",
+                file=sys.stderr,
+            )
+            report(mix, measure(args.repeat))
+        finally:
+            failures = population.remove_all()
+            print(f"removed everything created ({failures} removals failed)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
