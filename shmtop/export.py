@@ -9,8 +9,7 @@ JSON is both readable and lossless. `ref` escapes what is not printable (see shm
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from shmtop.model import (
     IpcObject,
@@ -119,7 +118,15 @@ def _posix_mq(q: PosixMq, users: Mapping[int, str | None]) -> Json:
     return found
 
 
-_MODES = [f"{mode:04o}" for mode in range(0o10000)]
+class _OctalModes(dict[int, str]):
+    """ "0600" for 0o600, each text made once."""
+
+    def __missing__(self, mode: int) -> str:
+        self[mode] = text = f"{mode:04o}"
+        return text
+
+
+_MODES = _OctalModes()
 
 
 def _text(value: str | None) -> str | None:
@@ -139,8 +146,7 @@ _KIND_JSON: dict[type, Callable[[Any, Mapping[int, str | None]], Json]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class LimitField:
+class LimitField(NamedTuple):
     """One kernel limit as the JSON and the `limits` command name and describe it."""
 
     name: str

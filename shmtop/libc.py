@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import platform
+import os
 import struct
 from typing import Any, NamedTuple
 
@@ -22,7 +22,7 @@ IPC_STAT = 2
 MSG_STAT_ANY = 13
 _IDX_MASKS = (0x7FFF, 0xFFFFFF)  # default IPCMNI, and with the ipcmni_extend boot option
 
-_SUPPORTED = platform.machine() in {"x86_64", "aarch64"} and struct.calcsize("l") == 8
+_SUPPORTED = os.uname().machine in {"x86_64", "aarch64"} and struct.calcsize("l") == 8
 _libc = ctypes.CDLL(None, use_errno=True)
 
 

@@ -7,7 +7,7 @@ that came from outside (names, owners) passes through shmtop.names here and nowh
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from shmtop.humanize import human_bytes, local_time, octal_mode
 from shmtop.model import (
@@ -26,8 +26,7 @@ from shmtop.names import escape_text
 NONE = "-"
 
 
-@dataclass(frozen=True, slots=True)
-class ObjectRow:
+class ObjectRow(NamedTuple):
     ref: str
     key: str
     owner: str

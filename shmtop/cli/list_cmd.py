@@ -51,20 +51,5 @@ def run(args: argparse.Namespace) -> int:
 
 
 def render_list(snapshot: Snapshot) -> str:
-    rows = []
-    for obj in snapshot.objects:
-        row = object_row(obj, snapshot.users)
-        rows.append(
-            (
-                row.ref,
-                row.key,
-                row.owner,
-                row.mode,
-                row.size,
-                row.use,
-                row.cpid,
-                row.lpid,
-                row.changed,
-            )
-        )
+    rows = [object_row(obj, snapshot.users) for obj in snapshot.objects]
     return render_table(HEADERS, rows, RIGHT_ALIGNED)

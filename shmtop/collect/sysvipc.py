@@ -9,8 +9,7 @@ SHM_DEST / SHM_LOCKED status bits; a time of 0 means "never" and becomes None.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from shmtop.errors import Vanished
 from shmtop.model import SysvMsg, SysvSem, SysvShm
@@ -31,8 +30,7 @@ class TableFormatError(ValueError):
     """The header lacks a column this parser needs: the file is not in a known format."""
 
 
-@dataclass(frozen=True)
-class TableSpec(Generic[T]):
+class TableSpec(NamedTuple, Generic[T]):
     """What one /proc/sysvipc file holds and how a validated row becomes an object."""
 
     file: str
