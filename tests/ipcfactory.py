@@ -26,6 +26,16 @@ IPC_RMID = 0
 SETVAL = 16
 
 
+def unique_key() -> int:
+    """A System V key no object on this host uses (tests must not assume an empty host)."""
+    with open("/proc/sysvipc/shm") as shm, open("/proc/sysvipc/msg") as msg:
+        used = {int(line.split()[0]) & 0xFFFFFFFF for f in (shm, msg) for line in list(f)[1:]}
+    key = 0x5EED0000 + (os.getpid() * 7919 + next(_counter)) % 0xFFFF
+    while key in used:
+        key += 1
+    return key
+
+
 def unique(tag: str) -> str:
     """A name no other test or run uses: shmtop-test-PID-RAND-tag-N."""
     return f"{RUN_PREFIX}-{tag}-{next(_counter)}"

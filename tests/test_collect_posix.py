@@ -147,6 +147,6 @@ def test_posix_usage_sums_sizes_and_allocation(ipc: IpcFactory) -> None:
 
 
 def test_posix_objects_are_listed_in_name_order(ipc: IpcFactory) -> None:
-    names = [ipc.posix_shm(tag=f"order{i}") for i in (3, 1, 2)]
-    listed = [o.name for o in collect_snapshot().posix_shm if o.name.decode() in names]
+    names = {ipc.posix_shm(tag=f"order{i}").encode() for i in (3, 1, 2)}
+    listed = [o.name for o in collect_snapshot().posix_shm if o.name in names]
     assert listed == sorted(listed)

@@ -10,7 +10,7 @@ import sysv_ipc
 
 from shmtop.collect import Collector, collect_snapshot
 from shmtop.model import Kind, Snapshot, SysvMsg, SysvSem, SysvShm
-from tests.ipcfactory import IpcFactory
+from tests.ipcfactory import IpcFactory, unique_key
 from tests.privileges import NOBODY
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -33,9 +33,10 @@ def sem_by_id(snapshot: Snapshot, semid: int) -> SysvSem:
 
 def test_segment_fields_match_what_was_created(ipc: IpcFactory) -> None:
     before = int(time.time())
-    shm = ipc.sysv_shm(size=10000, mode=0o640, key=0x5EED0001)
+    key = unique_key()
+    shm = ipc.sysv_shm(size=10000, mode=0o640, key=key)
     seg = shm_by_id(collect_snapshot(), shm.id)
-    assert (seg.key, seg.size, seg.mode, seg.nattch) == (0x5EED0001, 10000, 0o640, 0)
+    assert (seg.key, seg.size, seg.mode, seg.nattch) == (key, 10000, 0o640, 0)
     assert (seg.uid, seg.gid, seg.cuid, seg.cgid) == (os.getuid(), os.getgid()) * 2
     assert seg.cpid == os.getpid()
     assert seg.ctime is not None and seg.ctime >= before
@@ -45,8 +46,9 @@ def test_segment_fields_match_what_was_created(ipc: IpcFactory) -> None:
 
 
 def test_key_above_2_31_reads_unsigned(ipc: IpcFactory) -> None:
-    shm = ipc.sysv_shm(key=0xDEADBEEF - os.getpid() % 4096)
-    assert shm_by_id(collect_snapshot(), shm.id).key == 0xDEADBEEF - os.getpid() % 4096
+    key = unique_key() | 0x80000000
+    shm = ipc.sysv_shm(key=key)
+    assert shm_by_id(collect_snapshot(), shm.id).key == key
 
 
 def test_private_segment_has_key_zero(ipc: IpcFactory) -> None:
@@ -70,7 +72,7 @@ def test_nattch_counts_attachments_and_rss_grows_when_touched(ipc: IpcFactory) -
 
 
 def test_segment_removed_while_attached_is_dest_with_key_zero(ipc: IpcFactory) -> None:
-    shm = ipc.sysv_shm(key=0x5EED0002, attach=True)
+    shm = ipc.sysv_shm(key=unique_key(), attach=True)
     shm.remove()
     seg = shm_by_id(collect_snapshot(), shm.id)
     assert (seg.dest, seg.key, seg.nattch) == (True, 0, 1)

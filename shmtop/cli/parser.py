@@ -7,7 +7,7 @@ import sys
 from typing import NoReturn
 
 from shmtop import __version__
-from shmtop.cli import limits_cmd, list_cmd
+from shmtop.cli import dashboard_cmd, limits_cmd, list_cmd
 from shmtop.cli.errors import EXIT_USAGE
 from shmtop.cli.options import add_root_options
 
@@ -21,19 +21,15 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="shmtop",
-        description="See, understand and safely clean up IPC objects (System V and POSIX).",
+        description="See, understand and safely clean up IPC objects (System V and POSIX). "
+        "Without a command: the live dashboard.",
     )
     parser.add_argument("--version", action="version", version=f"shmtop {__version__}")
     add_root_options(parser, inherit=False)
-    parser.set_defaults(command=None, run=_default_command)
+    dashboard_cmd.add_options(parser)
+    parser.set_defaults(command=None, run=dashboard_cmd.run)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
     for module in (list_cmd, limits_cmd):
         sub = module.add_parser(commands)
         add_root_options(sub, inherit=True)
     return parser
-
-
-def _default_command(args: argparse.Namespace) -> int:
-    args.kinds = None
-    args.json = False
-    return list_cmd.run(args)

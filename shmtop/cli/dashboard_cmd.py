@@ -1,0 +1,72 @@
+"""`shmtop` with no command: the live dashboard (the only command that imports Textual)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tomllib
+from pathlib import Path
+
+from shmtop.cli.errors import CliError
+from shmtop.cli.options import roots_of
+from shmtop.collect.roots import Roots
+
+KEYMAP_HELP = "TOML file of binding id = key(s), e.g. 'app.quit = \"ctrl+q\"' (see the help screen)"
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--interval",
+        type=positive_seconds,
+        default=2.0,
+        metavar="SECONDS",
+        help="seconds between refreshes (default 2; + and - change it while running)",
+    )
+    parser.add_argument("--keymap", type=Path, default=None, metavar="FILE", help=KEYMAP_HELP)
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0.1 <= value <= 3600:
+        raise argparse.ArgumentTypeError("the interval must be between 0.1 and 3600 seconds")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_dashboard(roots_of(args), args.interval, load_keymap(args.keymap))
+
+
+def run_dashboard(roots: Roots, interval: float, keymap: dict[str, str]) -> int:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise CliError("the dashboard needs a terminal; in scripts use `shmtop list --json`")
+    from shmtop.tui.app import ShmtopApp  # noqa: PLC0415 (Textual loads only for the dashboard)
+
+    ShmtopApp(interval=interval, roots=roots, keymap=keymap).run()
+    return 0
+
+
+def default_keymap_path() -> Path:
+    config = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+    return Path(config) / "shmtop" / "keymap.toml"
+
+
+def load_keymap(path: Path | None) -> dict[str, str]:
+    """Binding id -> keys, from the file given or the default one if it exists."""
+    if path is None:
+        path = default_keymap_path()
+        if not path.exists():
+            return {}
+    try:
+        with path.open("rb") as f:
+            table = tomllib.load(f)
+    except OSError as exc:
+        raise CliError(f"cannot read keymap {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CliError(f"keymap {path} is not valid TOML: {exc}") from None
+    if not all(isinstance(value, str) for value in table.values()):
+        raise CliError(f'keymap {path}: every value must be a key string such as "ctrl+q"')
+    return {str(key): str(value) for key, value in table.items()}

@@ -1,0 +1,198 @@
+"""Every field of one object in words: escaped value text and, where it matters, what it means.
+
+Used by the dashboard's detail view; plain data, no UI library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import NamedTuple
+
+from shmtop.humanize import human_bytes, local_time
+from shmtop.model import (
+    FileType,
+    IpcObject,
+    PosixEntry,
+    PosixMq,
+    PosixSem,
+    PosixShm,
+    SysvMsg,
+    SysvSem,
+    SysvShm,
+)
+from shmtop.names import escape_name, escape_text
+
+Users = Mapping[int, "str | None"]
+
+KIND_TITLES = {
+    "sysv-shm": "System V shared memory segment",
+    "sysv-msg": "System V message queue",
+    "sysv-sem": "System V semaphore set",
+    "posix-shm": "POSIX shared memory object",
+    "posix-sem": "POSIX named semaphore",
+    "posix-mq": "POSIX message queue",
+}
+
+
+class Field(NamedTuple):
+    name: str
+    value: str
+    meaning: str = ""
+
+
+def describe(obj: IpcObject, users: Users) -> list[Field]:
+    fields = [
+        Field("kind", obj.kind.value, KIND_TITLES[obj.kind.value]),
+        Field("ref", obj.ref, "names this object in shmtop commands"),
+    ]
+    fields += _DESCRIBERS[type(obj)](obj, users)
+    return fields
+
+
+def when(epoch: float | None, never: str = "never") -> str:
+    if epoch is None:
+        return never
+    return f"{local_time(epoch)} ({int(epoch)})"
+
+
+def amount(n: int | None) -> str:
+    return "unknown" if n is None else f"{n} bytes ({human_bytes(n)})"
+
+
+def user(uid: int, users: Users) -> str:
+    name = users.get(uid)
+    return str(uid) if name is None else f"{escape_text(name)} ({uid})"
+
+
+def mode_text(mode: int) -> str:
+    bits = "".join(char if mode & (1 << (8 - i)) else "-" for i, char in enumerate("rwxrwxrwx"))
+    return f"{mode:04o} ({bits})"
+
+
+def _sysv_common(obj: SysvShm | SysvMsg | SysvSem, users: Users) -> list[Field]:
+    key_meaning = (
+        "IPC_PRIVATE or marked for removal: no key, only the id names it"
+        if obj.key == 0
+        else "what programs pass to shmget/msgget/semget to find it"
+    )
+    return [
+        Field("id", str(obj.id), "ids are reused after removal: one id may later name another"),
+        Field("key", f"0x{obj.key:08x} ({obj.key})", key_meaning),
+        Field("owner", user(obj.uid, users), "may change permissions and remove it"),
+        Field("group", str(obj.gid)),
+        Field("creator", user(obj.cuid, users)),
+        Field("creator group", str(obj.cgid)),
+        Field("mode", mode_text(obj.mode)),
+    ]
+
+
+def _sysv_shm(s: SysvShm, users: Users) -> list[Field]:
+    status = [
+        Field(
+            "dest",
+            "yes" if s.dest else "no",
+            "marked for removal: it disappears when the last process detaches" if s.dest else "",
+        ),
+        Field(
+            "locked",
+            "yes" if s.locked else "no",
+            "locked in memory (SHM_LOCK): never swapped out" if s.locked else "",
+        ),
+    ]
+    return [
+        *_sysv_common(s, users),
+        Field("size", amount(s.size)),
+        Field("nattch", str(s.nattch), "mappings, not processes: one process may count twice"),
+        *status,
+        Field("cpid", str(s.cpid), "created it (that pid may since belong to another process)"),
+        Field("lpid", str(s.lpid), "last attached or detached"),
+        Field("attached", when(s.atime)),
+        Field("detached", when(s.dtime)),
+        Field("changed", when(s.ctime)),
+        Field("rss", amount(s.rss), "in memory now; pages never touched take none"),
+        Field("swap", amount(s.swap), "swapped out"),
+    ]
+
+
+def _sysv_msg(q: SysvMsg, users: Users) -> list[Field]:
+    return [
+        *_sysv_common(q, users),
+        Field("qnum", str(q.qnum), "messages waiting to be received"),
+        Field("cbytes", amount(q.cbytes), "bytes waiting to be received"),
+        Field("qbytes", amount(q.qbytes), "most bytes it may hold: senders block beyond it"),
+        Field("lspid", str(q.lspid), "last sender (0: none yet)"),
+        Field("lrpid", str(q.lrpid), "last receiver (0: none yet)"),
+        Field("sent", when(q.stime)),
+        Field("received", when(q.rtime)),
+        Field("changed", when(q.ctime)),
+    ]
+
+
+def _sysv_sem(s: SysvSem, users: Users) -> list[Field]:
+    return [
+        *_sysv_common(s, users),
+        Field("nsems", str(s.nsems), "semaphores in the set"),
+        Field("last operation", when(s.otime), "no attach count exists for semaphores"),
+        Field("changed", when(s.ctime)),
+    ]
+
+
+def _posix_common(e: PosixEntry, users: Users, path: str) -> list[Field]:
+    not_ipc = "" if e.type is FileType.FILE else "not an IPC object; shmtop never opens it"
+    links = "the memory stays until every name is removed" if e.nlink > 1 else ""
+    return [
+        Field("name", escape_name(e.name)),
+        Field("path", path),
+        Field("type", e.type.value, not_ipc),
+        Field("owner", user(e.uid, users), "may remove it"),
+        Field("group", str(e.gid)),
+        Field("mode", mode_text(e.mode & 0o777)),
+        Field("links", str(e.nlink), links),
+        Field("device, inode", f"{e.dev}, {e.inode}", "its identity: a new object gets another"),
+        Field("modified", when(e.mtime_ns / 1e9)),
+        Field("changed", when(e.ctime_ns / 1e9)),
+    ]
+
+
+def _posix_shm(e: PosixShm, users: Users) -> list[Field]:
+    sparse = "sparse: less is in memory than its size" if e.allocated < e.size else ""
+    return [
+        *_posix_common(e, users, "/dev/shm" + escape_name(e.name)),
+        Field("size", amount(e.size)),
+        Field("allocated", amount(e.allocated), sparse),
+    ]
+
+
+def _posix_sem(s: PosixSem, users: Users) -> list[Field]:
+    unknown = "unreadable, or not a glibc semaphore" if s.value is None else ""
+    path = "/dev/shm/sem." + escape_name(s.name[1:])
+    return [
+        *_posix_common(s, users, path),
+        Field("value", "unknown" if s.value is None else str(s.value), unknown
+              or "how many sem_wait calls pass without blocking"),
+        Field("waiters", "unknown" if s.waiters is None else str(s.waiters),
+              "processes blocked in sem_wait"),
+    ]  # fmt: skip
+
+
+def _posix_mq(q: PosixMq, users: Users) -> list[Field]:
+    unknown = "unknown (no read permission)"
+    return [
+        *_posix_common(q, users, "/dev/mqueue" + escape_name(q.name)),
+        Field("curmsgs", unknown if q.curmsgs is None else str(q.curmsgs), "messages queued"),
+        Field("maxmsg", unknown if q.maxmsg is None else str(q.maxmsg), "most messages"),
+        Field("msgsize", unknown if q.msgsize is None else str(q.msgsize), "largest message"),
+        Field("qsize", amount(q.qsize), "bytes queued"),
+        Field("notify pid", str(q.notify_pid), "registered with mq_notify (0: none)"),
+        Field("last send or receive", when(q.mtime_ns / 1e9)),
+    ]
+
+
+_DESCRIBERS: dict[type, Callable[..., list[Field]]] = {
+    SysvShm: _sysv_shm,
+    SysvMsg: _sysv_msg,
+    SysvSem: _sysv_sem,
+    PosixShm: _posix_shm,
+    PosixSem: _posix_sem,
+    PosixMq: _posix_mq,
+}

@@ -1,0 +1,261 @@
+"""ShmtopApp: the live dashboard over the collector."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Tab, Tabs
+
+from shmtop.collect import Collector, Roots
+from shmtop.model import Snapshot
+from shmtop.tui.columns import VIEWS
+from shmtop.tui.detail import DetailScreen
+from shmtop.tui.filter import FilterInput
+from shmtop.tui.header import HeaderBar
+from shmtop.tui.help import HelpScreen
+from shmtop.tui.overview import LimitsOverview
+from shmtop.tui.poller import INTERVALS, Poller, SnapshotDiff
+from shmtop.tui.table import ObjectTable
+from shmtop.tui.tablemodel import TableModel
+
+Source = Callable[[], Snapshot]
+
+
+class SnapshotReady(Message):
+    def __init__(self, diff: SnapshotDiff) -> None:
+        super().__init__()
+        self.diff = diff
+
+
+class PollFailed(Message):
+    def __init__(self, error: BaseException) -> None:
+        super().__init__()
+        self.error = error
+
+
+def _view_bindings() -> list[BindingType]:
+    return [
+        Binding(str(i), f"view('{view.id}')", view.title, show=False, id=f"app.view.{view.id}")
+        for i, view in enumerate(VIEWS, start=1)
+    ]
+
+
+class ShmtopApp(App[None]):
+    TITLE = "shmtop"
+    CSS = """
+    Screen { layout: vertical; }
+    #overview { border-bottom: solid $panel; }
+    #objects { height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("q,f10", "quit", "Quit", id="app.quit"),
+        Binding("question_mark,f1", "help", "Help", id="app.help", tooltip="Every key"),
+        Binding("slash", "filter", "Filter", id="app.filter",
+                tooltip="Show rows whose reference, name, key (hex or decimal) or owner match"),
+        Binding("s,f6", "sort_next", "Sort", id="app.sort", tooltip="Sort by the next column"),
+        Binding("r", "sort_reverse", "Reverse", id="app.reverse", tooltip="Reverse the order"),
+        Binding("space", "pause", "Pause", id="app.pause", tooltip="Stop or resume refreshing"),
+        Binding("plus", "interval(1)", "Slower", id="app.slower", tooltip="Refresh less often"),
+        Binding("minus", "interval(-1)", "Faster", id="app.faster", tooltip="Refresh more often"),
+        Binding("f5", "refresh_now", "Refresh", show=False, id="app.refresh",
+                tooltip="Collect a snapshot now"),
+        *_view_bindings(),
+    ]  # fmt: skip
+    MAIN_SCREEN_ACTIONS = frozenset({"filter", "sort_next", "sort_reverse", "view"})
+
+    def __init__(
+        self,
+        source: Source | None = None,
+        interval: float = 2.0,
+        roots: Roots | None = None,
+        keymap: Mapping[str, str] | None = None,
+        kernel: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.kernel = kernel
+        self.source: Source = source or Collector(roots).collect
+        self.model = TableModel()
+        self.keymap = dict(keymap or {})
+        self.snapshot: Snapshot | None = None
+        self.poller = Poller(self.source, self._deliver, self._failed, interval)
+
+    # Layout and lifecycle ---------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar(id="header")
+        yield LimitsOverview(id="overview")
+        yield Tabs(*(Tab(view.title, id=view.id) for view in VIEWS), id="views")
+        yield ObjectTable(self.model, id="objects")
+        yield FilterInput(placeholder="filter: reference, name, key, owner", id="filter")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.keymap:
+            self.set_keymap(self.keymap)
+        self.header.interval = self.poller.interval
+        if self.kernel is not None:
+            self.header.kernel = self.kernel
+        self.table.focus()
+        self.set_interval(0.5, self._expire_highlights)
+        self.poller.start()
+
+    def on_unmount(self) -> None:
+        self.poller.stop()
+
+    @property
+    def header(self) -> HeaderBar:
+        return self.query_one(HeaderBar)
+
+    @property
+    def table(self) -> ObjectTable:
+        return self.query_one(ObjectTable)
+
+    # Snapshots --------------------------------------------------------------------------
+
+    def _deliver(self, diff: SnapshotDiff) -> None:  # called in the poller thread
+        self.post_message(SnapshotReady(diff))
+
+    def _failed(self, error: BaseException) -> None:  # called in the poller thread
+        self.post_message(PollFailed(error))
+
+    def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        diff = message.diff
+        self.snapshot = diff.snapshot
+        changes = None if diff.first else (diff.added, diff.changed, diff.removed)
+        self.model.apply(diff.objects, diff.snapshot.users, changes, time.monotonic())
+        self.query_one(LimitsOverview).show(diff.snapshot.usage, diff.snapshot.unavailable)
+        self._show_counts(diff.snapshot.host, diff.snapshot.time)
+        self.table.sync()
+        self._update_detail()
+        self.poller.taken()
+
+    def on_poll_failed(self, message: PollFailed) -> None:
+        self.notify(f"collecting failed: {message.error!r}", severity="error")
+        self.poller.taken()
+
+    def _show_counts(self, host: str | None = None, taken_at: float | None = None) -> None:
+        header = self.header
+        if host is not None:
+            header.host, header.taken_at = host, taken_at
+        header.shown, header.total = len(self.model.order), self.model.total_in_view
+        header.filter = self.model.filter
+        header.refresh()
+
+    def _update_detail(self) -> None:
+        screen = self.screen
+        if isinstance(screen, DetailScreen) and self.snapshot is not None:
+            screen.show(self.model.objects.get(screen.ref), self.snapshot.users)
+
+    def _expire_highlights(self) -> None:
+        if self.model.expire_highlights(time.monotonic()):
+            self.table.refresh()
+
+    # Actions ----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Table actions belong to the table: hidden and inert on the detail or help screens."""
+        return not (action in self.MAIN_SCREEN_ACTIONS and len(self.screen_stack) > 1)
+
+    def action_view(self, view_id: str) -> None:
+        self.query_one(Tabs).active = view_id
+
+    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+        if event.tab.id and event.tab.id != self.model.view.id:
+            self.model.set_view(event.tab.id)
+            self._after_reorder()
+        self.table.focus()
+
+    def action_sort_next(self) -> None:
+        self.model.cycle_sort()
+        self._after_reorder()
+
+    def action_sort_reverse(self) -> None:
+        self.model.sort_by(self.model.sort_column)
+        self._after_reorder()
+
+    def on_object_table_header_clicked(self, event: ObjectTable.HeaderClicked) -> None:
+        self.model.sort_by(event.column_id)
+        self._after_reorder()
+
+    def action_filter(self) -> None:
+        self.query_one(FilterInput).open()
+
+    def on_input_changed(self, event: FilterInput.Changed) -> None:
+        self.model.set_filter(event.value)
+        self._after_reorder()
+
+    def on_input_submitted(self, event: FilterInput.Submitted) -> None:
+        self.query_one(FilterInput).close()
+
+    def on_filter_input_closed(self, event: FilterInput.Closed) -> None:
+        self.table.focus()
+
+    def _after_reorder(self) -> None:
+        self.table.sync()
+        self._show_counts()
+
+    def action_pause(self) -> None:
+        self.poller.paused = not self.poller.paused
+        self.header.paused = self.poller.paused
+        self.header.refresh()
+        if not self.poller.paused:
+            self.poller.wake()
+
+    def action_interval(self, step: int) -> None:
+        position = min(
+            range(len(INTERVALS)), key=lambda i: abs(INTERVALS[i] - self.poller.interval)
+        )
+        self.poller.interval = INTERVALS[max(0, min(len(INTERVALS) - 1, position + step))]
+        self.header.interval = self.poller.interval
+        if self.kernel is not None:
+            self.header.kernel = self.kernel
+        self.header.refresh()
+        self.poller.wake()
+
+    def action_refresh_now(self) -> None:
+        self.poller.wake()
+
+    def on_object_table_opened(self, event: ObjectTable.Opened) -> None:
+        self.push_screen(DetailScreen(event.ref))
+        self.call_after_refresh(self._update_detail)
+
+    def action_help(self) -> None:
+        groups: list[tuple[str, Iterable[BindingType]]] = [
+            ("Dashboard", self._effective(self.BINDINGS)),
+            ("Table", self._effective(ObjectTable.BINDINGS)),
+            ("Filter line", self._effective(FilterInput.BINDINGS[:1])),
+            ("Detail view", self._effective(DetailScreen.BINDINGS)),
+        ]
+        self.push_screen(HelpScreen(groups))
+
+    def _effective(self, bindings: Iterable[BindingType]) -> list[Binding]:
+        """Bindings as the keymap has them (a remapped key shows its new key)."""
+        found = []
+        for binding in bindings:
+            if isinstance(binding, Binding):
+                remapped = self.keymap.get(binding.id or "")
+                found.append(binding if remapped is None else replace(binding, key=remapped))
+        return found
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help", "Every key of the dashboard", self.action_help)
+        yield SystemCommand("Filter", "Show only rows matching a text", self.action_filter)
+        yield SystemCommand("Sort", "Sort by the next column", self.action_sort_next)
+        yield SystemCommand("Reverse sort", "Reverse the sort order", self.action_sort_reverse)
+        yield SystemCommand("Pause / resume", "Stop or restart refreshing", self.action_pause)
+        yield SystemCommand("Refresh now", "Collect a snapshot now", self.action_refresh_now)
+        yield SystemCommand("Slower", "Refresh less often", lambda: self.action_interval(1))
+        yield SystemCommand("Faster", "Refresh more often", lambda: self.action_interval(-1))
+        for view in VIEWS:
+            yield SystemCommand(
+                f"View: {view.title}",
+                f"Show {view.title.lower()} objects",
+                lambda view_id=view.id: self.action_view(view_id),
+            )

@@ -1,0 +1,302 @@
+"""The columns of each view: how a cell reads (escaped text) and how a column sorts (raw value).
+
+Views are "all" (one table of every kind) and one per kind with that kind's own fields. Cell
+text comes from shmtop.present and shmtop.names, the one escaping path; sort keys are raw
+values, so sizes sort as numbers and times as times. No Textual here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+from shmtop.humanize import human_bytes, local_time, octal_mode
+from shmtop.model import (
+    ALL_KINDS,
+    IpcObject,
+    Kind,
+    PosixEntry,
+    PosixMq,
+    PosixSem,
+    SysvMsg,
+    SysvSem,
+    SysvShm,
+)
+from shmtop.names import escape_name
+from shmtop.present import NONE, changed_at, key_text, owner_text, pids, size_text, use_text
+
+Users = Mapping[int, "str | None"]
+SortKey = tuple[Any, ...]
+
+
+class Column(NamedTuple):
+    id: str
+    title: str
+    width: int
+    cell: Callable[[IpcObject, Users], str]
+    sort: Callable[[IpcObject, Users], Any]
+    right: bool = False
+
+
+class View(NamedTuple):
+    id: str
+    title: str
+    kinds: frozenset[Kind]
+    columns: tuple[Column, ...]
+    default_sort: str
+
+
+_KIND_ORDER = {kind: i for i, kind in enumerate(ALL_KINDS)}
+
+
+def ref_key(obj: IpcObject) -> SortKey:
+    """Kind order, then id or name: unique, and numeric ids sort as numbers."""
+    if isinstance(obj, PosixEntry):
+        return (_KIND_ORDER[obj.kind], 0, obj.name)
+    return (_KIND_ORDER[obj.kind], obj.id, b"")
+
+
+def _known(value: Any) -> SortKey:
+    """Unknown values sort after known ones, whatever their type."""
+    return (1, 0) if value is None else (0, value)
+
+
+def _size_value(obj: IpcObject) -> int | None:
+    match obj:
+        case SysvShm():
+            return obj.size
+        case SysvMsg():
+            return obj.cbytes
+        case PosixMq():
+            return obj.qsize
+        case PosixSem():
+            return None
+        case PosixEntry():
+            return obj.size
+    return None
+
+
+def _use_value(obj: IpcObject) -> int | None:
+    match obj:
+        case SysvShm():
+            return obj.nattch
+        case SysvMsg():
+            return obj.qnum
+        case SysvSem():
+            return obj.nsems
+        case PosixSem():
+            return obj.value
+        case PosixMq():
+            return obj.curmsgs
+    return None
+
+
+def _key_value(obj: IpcObject) -> int | None:
+    return None if isinstance(obj, PosixEntry) else obj.key
+
+
+def _name_text(obj: IpcObject, users: Users) -> str:
+    return escape_name(obj.name) if isinstance(obj, PosixEntry) else NONE
+
+
+def _name_value(obj: IpcObject, users: Users) -> bytes:
+    return obj.name if isinstance(obj, PosixEntry) else b""
+
+
+def _pid_value(index: int) -> Callable[[IpcObject, Users], SortKey]:
+    def value(obj: IpcObject, users: Users) -> SortKey:
+        match obj:
+            case SysvShm():
+                return _known((obj.cpid, obj.lpid)[index])
+            case SysvMsg():
+                return _known((obj.lspid, obj.lrpid)[index])
+        return _known(None)
+
+    return value
+
+
+def _owner_value(obj: IpcObject, users: Users) -> SortKey:
+    return (owner_text(obj.uid, users), obj.uid)
+
+
+ALL_COLUMNS = (
+    Column("kind", "KIND", 9, lambda o, u: o.kind.value, lambda o, u: _KIND_ORDER[o.kind]),
+    Column("ref", "REF", 26, lambda o, u: o.ref, lambda o, u: ref_key(o)),
+    Column("key", "KEY", 10, lambda o, u: key_text(o), lambda o, u: _known(_key_value(o))),
+    Column("name", "NAME", 20, _name_text, _name_value),
+    Column("owner", "OWNER", 9, lambda o, u: owner_text(o.uid, u), _owner_value),
+    Column("mode", "MODE", 4, lambda o, u: octal_mode(o.mode), lambda o, u: o.mode),
+    Column("size", "SIZE", 6, lambda o, u: size_text(o), lambda o, u: _known(_size_value(o)), True),
+    Column("use", "USE", 17, lambda o, u: use_text(o), lambda o, u: _known(_use_value(o))),
+    Column("cpid", "CPID", 7, lambda o, u: pids(o)[0], _pid_value(0), True),
+    Column("lpid", "LPID", 7, lambda o, u: pids(o)[1], _pid_value(1), True),
+    Column(
+        "changed",
+        "CHANGED",
+        19,
+        lambda o, u: local_time(changed_at(o)),
+        lambda o, u: _known(changed_at(o)),
+    ),
+)  # fmt: skip
+
+
+def field(
+    attr: str,
+    title: str,
+    width: int,
+    text: Callable[[Any], str] = str,
+    right: bool = True,
+) -> Column:
+    """A column showing one field of the model; None shows as '-' and sorts last."""
+
+    def cell(obj: IpcObject, users: Users) -> str:
+        value = getattr(obj, attr)
+        return NONE if value is None else text(value)
+
+    def sort(obj: IpcObject, users: Users) -> SortKey:
+        return _known(getattr(obj, attr))
+
+    return Column(attr, title, width, cell, sort, right)
+
+
+def _when(value: float) -> str:
+    return local_time(value)
+
+
+def _ns_when(value: int) -> str:
+    return local_time(value / 1e9)
+
+
+def _id_column() -> Column:
+    return field("id", "ID", 10)
+
+
+def _status(obj: IpcObject, users: Users) -> str:
+    if not isinstance(obj, SysvShm):
+        return NONE
+    flags = [flag for flag, on in (("dest", obj.dest), ("locked", obj.locked)) if on]
+    return ",".join(flags) or NONE
+
+
+_COMMON_SYSV = (
+    _id_column(),
+    ALL_COLUMNS[2],  # key
+    ALL_COLUMNS[4],  # owner
+    ALL_COLUMNS[5],  # mode
+)
+_COMMON_POSIX = (ALL_COLUMNS[3]._replace(width=28), ALL_COLUMNS[4], ALL_COLUMNS[5])
+
+
+def _type_text(obj: IpcObject, users: Users) -> str:
+    return obj.type.value if isinstance(obj, PosixEntry) else NONE
+
+
+def _type_column() -> Column:
+    return Column("type", "TYPE", 9, _type_text, _type_text)  # text sorts as itself
+
+
+VIEWS: tuple[View, ...] = (
+    View("all", "All", frozenset(ALL_KINDS), ALL_COLUMNS, "ref"),
+    View(
+        Kind.SYSV_SHM.value,
+        "SysV shm",
+        frozenset({Kind.SYSV_SHM}),
+        (
+            *_COMMON_SYSV,
+            field("size", "SIZE", 7, human_bytes),
+            field("nattch", "NATTCH", 6),
+            Column("status", "STATUS", 11, _status, _status),
+            field("cpid", "CPID", 7),
+            field("lpid", "LPID", 7),
+            field("atime", "ATTACHED", 19, _when, right=False),
+            field("dtime", "DETACHED", 19, _when, right=False),
+            field("ctime", "CHANGED", 19, _when, right=False),
+            field("rss", "RSS", 7, human_bytes),
+            field("swap", "SWAP", 7, human_bytes),
+        ),
+        "id",
+    ),
+    View(
+        Kind.SYSV_MSG.value,
+        "SysV msg",
+        frozenset({Kind.SYSV_MSG}),
+        (
+            *_COMMON_SYSV,
+            field("qnum", "MSGS", 6),
+            field("cbytes", "BYTES", 7, human_bytes),
+            field("qbytes", "MAX", 7, human_bytes),
+            field("lspid", "LSPID", 7),
+            field("lrpid", "LRPID", 7),
+            field("stime", "SENT", 19, _when, right=False),
+            field("rtime", "RECEIVED", 19, _when, right=False),
+            field("ctime", "CHANGED", 19, _when, right=False),
+        ),
+        "id",
+    ),
+    View(
+        Kind.SYSV_SEM.value,
+        "SysV sem",
+        frozenset({Kind.SYSV_SEM}),
+        (
+            *_COMMON_SYSV,
+            field("nsems", "NSEMS", 6),
+            field("otime", "LAST OP", 19, _when, right=False),
+            field("ctime", "CHANGED", 19, _when, right=False),
+        ),
+        "id",
+    ),
+    View(
+        Kind.POSIX_SHM.value,
+        "POSIX shm",
+        frozenset({Kind.POSIX_SHM}),
+        (
+            *_COMMON_POSIX,
+            _type_column(),
+            field("size", "SIZE", 7, human_bytes),
+            field("allocated", "ALLOC", 7, human_bytes),
+            field("nlink", "LINKS", 5),
+            field("inode", "INODE", 9),
+            field("mtime_ns", "MODIFIED", 19, _ns_when, right=False),
+        ),
+        "name",
+    ),
+    View(
+        Kind.POSIX_SEM.value,
+        "POSIX sem",
+        frozenset({Kind.POSIX_SEM}),
+        (
+            *_COMMON_POSIX,
+            _type_column(),
+            field("value", "VALUE", 6),
+            field("waiters", "WAITING", 7),
+            field("mtime_ns", "MODIFIED", 19, _ns_when, right=False),
+        ),
+        "name",
+    ),
+    View(
+        Kind.POSIX_MQ.value,
+        "POSIX mq",
+        frozenset({Kind.POSIX_MQ}),
+        (
+            *_COMMON_POSIX,
+            field("curmsgs", "MSGS", 5),
+            field("maxmsg", "MAXMSG", 6),
+            field("msgsize", "MSGSIZE", 7),
+            field("qsize", "BYTES", 7, human_bytes),
+            field("notify_pid", "NOTIFY", 7),
+            field("mtime_ns", "LAST I/O", 19, _ns_when, right=False),
+        ),
+        "name",
+    ),
+)
+VIEW_BY_ID = {view.id: view for view in VIEWS}
+
+
+def search_text(obj: IpcObject, users: Users) -> str:
+    """What the filter matches: reference, name, key in hex and decimal, owner (lower case)."""
+    parts = [obj.ref, owner_text(obj.uid, users)]
+    if isinstance(obj, PosixEntry):
+        parts.append(escape_name(obj.name))
+    else:
+        parts += [f"0x{obj.key:08x}", str(obj.key)]
+    return "\n".join(parts).lower()

@@ -1,0 +1,47 @@
+"""The top line: host, kernel, time of the data, refresh interval, paused, rows shown."""
+
+from __future__ import annotations
+
+import os
+
+from rich.text import Text
+from textual.widget import Widget
+
+from shmtop.humanize import local_time
+from shmtop.tui.safe import plain
+
+
+class HeaderBar(Widget):
+    DEFAULT_CSS = """
+    HeaderBar {
+        height: 1;
+        background: $primary;
+        color: $text;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.kernel = os.uname().release
+        self.host = ""
+        self.taken_at: float | None = None
+        self.interval = 2.0
+        self.paused = False
+        self.shown = 0
+        self.total = 0
+        self.filter = ""
+
+    def render(self) -> Text:
+        text = Text("shmtop", style="bold")
+        text.append("  ")
+        text.append_text(plain(self.host))
+        text.append(f"  Linux {self.kernel}  {local_time(self.taken_at)}")
+        text.append(f"  every {self.interval:g}s")
+        if self.paused:
+            text.append("  PAUSED", style="bold reverse")
+        text.append(f"  {self.shown} of {self.total} shown")
+        if self.filter:
+            text.append("  filter: ")
+            text.append_text(plain(self.filter))
+        return text

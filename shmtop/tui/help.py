@@ -1,0 +1,60 @@
+"""The help screen: every key, generated from the bindings so it cannot go stale."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from shmtop.tui.safe import plain
+
+MORE = (
+    ("click a header", "sort by that column; click again to reverse"),
+    ("click a row", "move the cursor there; double click: detail"),
+    ("^p", "command palette: every action by name"),
+    ("keymap", 'remap keys by id in ~/.config/shmtop/keymap.toml, e.g. app.quit = "ctrl+q"'),
+)
+
+
+def _keys(binding: Binding, display: Callable[[Binding], str]) -> str:
+    keys = [key.strip() for key in binding.key.split(",")]
+    return ", ".join(display(replace(binding, key=key, key_display=None)) for key in keys)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,q,question_mark,f1", "app.pop_screen", "Close", id="help.close"),
+    ]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 84; height: 80%; border: round $primary; background: $surface; padding: 0 1;
+    }
+    """
+
+    def __init__(self, groups: Iterable[tuple[str, Iterable[BindingType]]]) -> None:
+        super().__init__()
+        self.groups = list(groups)
+
+    def compose(self) -> ComposeResult:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", min_width=22)
+        table.add_column()
+        for title, bindings in self.groups:
+            table.add_row(plain(title, "underline"), "")
+            for binding in bindings:
+                if isinstance(binding, Binding):
+                    keys = _keys(binding, self.app.get_key_display)
+                    table.add_row(plain(keys), plain(binding.tooltip or binding.description))
+            table.add_row("", "")
+        table.add_row(plain("Mouse and more", "underline"), "")
+        for keys, meaning in MORE:
+            table.add_row(plain(keys), plain(meaning))
+        with VerticalScroll():
+            yield Static(table)

@@ -1,0 +1,22 @@
+"""The dashboard's one way to put outside text on screen.
+
+Untrusted strings (names, owners, host names, command lines) are escaped by shmtop.names so
+that every character is printable, and reach widgets as plain Text or as Segments, never as
+markup: `[@click=app.quit]x` is shown as those characters and does nothing.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from shmtop.names import escape_text
+
+
+def printable(text: str) -> str:
+    """text itself when every character is printable (already escaped), else its escape."""
+    return text if text.isprintable() else escape_text(text)
+
+
+def plain(text: str, style: str = "") -> Text:
+    """A Text holding the visible form of text, never parsed as markup."""
+    return Text(printable(text), style=style, no_wrap=True, end="")

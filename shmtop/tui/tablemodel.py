@@ -1,0 +1,220 @@
+"""What the object table shows, independent of any widget: rows in order, cursor, highlights.
+
+Rows are keyed by reference. A snapshot is applied as a diff (added, changed, removed), the
+order is recomputed from cached sort keys, and the cursor stays on its object; if that object
+vanished it moves to the row that followed it (or, at the end, preceded it). Cell text is
+computed only for rows that are drawn, and cached per object.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from shmtop.model import ALL_KINDS, IpcObject
+from shmtop.tui.columns import VIEW_BY_ID, VIEWS, Column, View, ref_key, search_text
+
+Users = Mapping[int, "str | None"]
+HIGHLIGHT_SECONDS = 3.0
+_CELL_CACHE_SIZE = 4096
+
+
+@dataclass
+class Highlight:
+    until: float
+    columns: frozenset[str] | None  # None: the whole row (a new object)
+
+
+@dataclass
+class TableModel:
+    view: View = VIEWS[0]
+    filter: str = ""
+    sort_column: str = "ref"
+    reverse: bool = False
+    objects: dict[str, IpcObject] = field(default_factory=dict)
+    users: Users = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+    cursor: str | None = None
+    highlights: dict[str, Highlight] = field(default_factory=dict)
+    _index: dict[str, int] = field(default_factory=dict)
+    _sort_keys: dict[str, Any] = field(default_factory=dict)
+    _searchable: dict[str, str] = field(default_factory=dict)
+    _cells: OrderedDict[str, tuple[IpcObject, tuple[str, ...]]] = field(default_factory=OrderedDict)
+
+    # Reading ----------------------------------------------------------------------------
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return self.view.columns
+
+    @property
+    def cursor_index(self) -> int | None:
+        return None if self.cursor is None else self._index.get(self.cursor)
+
+    @property
+    def total_in_view(self) -> int:
+        kinds = self.view.kinds
+        if len(kinds) == len(ALL_KINDS):
+            return len(self.objects)
+        return sum(1 for obj in self.objects.values() if obj.kind in kinds)
+
+    def cells(self, ref: str) -> tuple[str, ...]:
+        """The escaped text of each column for one row (cached while the object is unchanged)."""
+        obj = self.objects[ref]
+        cached = self._cells.get(ref)
+        if cached is not None and cached[0] is obj:
+            self._cells.move_to_end(ref)
+            return cached[1]
+        cells = tuple(column.cell(obj, self.users) for column in self.columns)
+        self._cells[ref] = (obj, cells)
+        if len(self._cells) > _CELL_CACHE_SIZE:
+            self._cells.popitem(last=False)
+        return cells
+
+    def highlighted(self, ref: str, now: float) -> Highlight | None:
+        mark = self.highlights.get(ref)
+        return mark if mark is not None and mark.until > now else None
+
+    # Changing ---------------------------------------------------------------------------
+
+    def apply(
+        self,
+        objects: Mapping[str, IpcObject],
+        users: Users,
+        changes: tuple[Iterable[str], Iterable[str], Iterable[str]] | None,
+        now: float,
+    ) -> None:
+        """Take a new set of objects. `changes` (added, changed, removed) may be given when
+        known; without it every object is treated as new (the first snapshot)."""
+        previous = self.objects
+        self.objects = dict(objects)
+        self.users = users
+        if changes is None:
+            self._sort_keys.clear()
+            self._searchable.clear()
+            self._reorder()
+            return
+        added, changed, removed = (tuple(refs) for refs in changes)
+        if not (added or changed or removed):
+            return  # the same objects: order, cursor and cells all stand
+        for ref in removed:
+            self._forget(ref)
+        for ref in changed:
+            self._forget(ref)
+            self._mark_changed(ref, previous[ref], now)
+        for ref in added:
+            self.highlights[ref] = Highlight(now + HIGHLIGHT_SECONDS, None)
+        self._reorder()
+
+    def set_view(self, view_id: str) -> None:
+        self.view = VIEW_BY_ID[view_id]
+        if self.sort_column not in {column.id for column in self.columns}:
+            self.sort_column, self.reverse = self.view.default_sort, False
+        self._sort_keys.clear()
+        self._cells.clear()
+        self._reorder()
+
+    def set_filter(self, text: str) -> None:
+        self.filter = text.strip().lower()
+        self._reorder()
+
+    def sort_by(self, column_id: str) -> None:
+        """Sort by a column; asking for the current sort column again reverses it."""
+        if column_id == self.sort_column:
+            self.reverse = not self.reverse
+        else:
+            self.sort_column, self.reverse = column_id, False
+        self._sort_keys.clear()
+        self._reorder()
+
+    def cycle_sort(self) -> None:
+        ids = [column.id for column in self.columns]
+        position = ids.index(self.sort_column) if self.sort_column in ids else -1
+        self.sort_column, self.reverse = ids[(position + 1) % len(ids)], False
+        self._sort_keys.clear()
+        self._reorder()
+
+    def move_cursor(self, index: int) -> None:
+        if self.order:
+            self.cursor = self.order[max(0, min(index, len(self.order) - 1))]
+
+    def expire_highlights(self, now: float) -> list[str]:
+        """Drop highlights that ended; returns their references (rows to redraw)."""
+        ended = [ref for ref, mark in self.highlights.items() if mark.until <= now]
+        for ref in ended:
+            del self.highlights[ref]
+        return ended
+
+    # Internals --------------------------------------------------------------------------
+
+    def _forget(self, ref: str) -> None:
+        self._sort_keys.pop(ref, None)
+        self._searchable.pop(ref, None)
+
+    def _mark_changed(self, ref: str, old: IpcObject, now: float) -> None:
+        new = self.objects[ref]
+        if new.kind not in self.view.kinds:
+            return  # not on screen in this view: nothing to point at
+        old_cells = [column.cell(old, self.users) for column in self.columns]
+        new_cells = [column.cell(new, self.users) for column in self.columns]
+        moved = {
+            column.id
+            for column, before, after in zip(self.columns, old_cells, new_cells, strict=True)
+            if before != after
+        }
+        if moved:
+            self.highlights[ref] = Highlight(now + HIGHLIGHT_SECONDS, frozenset(moved))
+
+    def _visible(self, ref: str, obj: IpcObject) -> bool:
+        if obj.kind not in self.view.kinds:
+            return False
+        if not self.filter:
+            return True
+        text = self._searchable.get(ref)
+        if text is None:
+            text = self._searchable[ref] = search_text(obj, self.users)
+        return self.filter in text
+
+    def _shown(self) -> list[str]:
+        kinds = self.view.kinds
+        if self.filter:
+            return [ref for ref, obj in self.objects.items() if self._visible(ref, obj)]
+        if len(kinds) == len(ALL_KINDS):
+            return list(self.objects)
+        return [ref for ref, obj in self.objects.items() if obj.kind in kinds]
+
+    def _fill_sort_keys(self, refs: list[str]) -> None:
+        """Sort keys for rows that have none yet (new, changed, or after a sort change)."""
+        keys = self._sort_keys
+        column = next(c for c in self.columns if c.id == self.sort_column)
+        for ref in refs:
+            if ref not in keys:
+                obj = self.objects[ref]
+                keys[ref] = (column.sort(obj, self.users), ref_key(obj))
+
+    def _reorder(self) -> None:
+        old_order, old_cursor = self.order, self.cursor
+        shown = self._shown()
+        self._fill_sort_keys(shown)
+        shown.sort(key=self._sort_keys.__getitem__, reverse=self.reverse)
+        self.order = shown
+        self._index = {ref: i for i, ref in enumerate(shown)}
+        self.cursor = _follow(old_cursor, old_order, self._index, shown)
+
+
+def _follow(
+    cursor: str | None, old_order: list[str], index: Mapping[str, int], order: list[str]
+) -> str | None:
+    """The cursor's object if still shown, else its old next (then previous) neighbour."""
+    if cursor in index:
+        return cursor
+    if not order:
+        return None
+    position = old_order.index(cursor) if cursor in old_order else None
+    if position is not None:
+        after = (ref for ref in old_order[position + 1 :] if ref in index)
+        before = (ref for ref in reversed(old_order[:position]) if ref in index)
+        return next(after, None) or next(before, None) or order[0]
+    return order[0]

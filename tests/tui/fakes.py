@@ -1,0 +1,119 @@
+"""Synthetic objects and snapshots for dashboard tests (no kernel involved)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import replace
+
+from shmtop.collect.usage import usage_of
+from shmtop.model import (
+    ALL_KINDS,
+    FileType,
+    IpcObject,
+    Limits,
+    PosixMq,
+    PosixSem,
+    PosixShm,
+    Snapshot,
+    SysvMsg,
+    SysvSem,
+    SysvShm,
+    TmpfsStats,
+)
+
+T0 = 1795300000  # 2026-11-21 22:26:40 UTC
+
+
+def shm(id: int, **fields: object) -> SysvShm:
+    base = SysvShm(id, 0x5EED0000 + id, 0o600, False, False, 4096 * id, 100 + id, 100 + id,
+                   1, 0, 0, 0, 0, T0, None, T0, 4096, 0)  # fmt: skip
+    return replace(base, **fields)
+
+
+def msg(id: int, **fields: object) -> SysvMsg:
+    base = SysvMsg(id, 0x1234000 + id, 0o620, 0, 0, 0, 0, 0, 0, 0, 0, None, None, T0, 16384)
+    return replace(base, **fields)
+
+
+def sem(id: int, **fields: object) -> SysvSem:
+    return replace(SysvSem(id, 0, 0o600, 3, 0, 0, 0, 0, None, T0), **fields)
+
+
+def _entry(name: bytes, size: int) -> tuple[object, ...]:
+    return (name, FileType.FILE, size, size, 0, 0, 0o600, T0 * 10**9, T0 * 10**9, 27, 1000, 1)
+
+
+def pshm(name: bytes, size: int = 4096, **fields: object) -> PosixShm:
+    return replace(PosixShm(*_entry(name, size)), **fields)  # type: ignore[arg-type]
+
+
+def psem(name: bytes, value: int = 1, **fields: object) -> PosixSem:
+    base = PosixSem(*_entry(name, 32), value=value, waiters=0)  # type: ignore[arg-type]
+    return replace(base, **fields)
+
+
+def pmq(name: bytes, curmsgs: int = 0, **fields: object) -> PosixMq:
+    base = PosixMq(
+        *_entry(name, 80),
+        qsize=curmsgs * 10,
+        notify=0,
+        signo=0,  # type: ignore[arg-type]
+        notify_pid=0,
+        curmsgs=curmsgs,
+        maxmsg=10,
+        msgsize=64,
+    )
+    return replace(base, **fields)
+
+
+def snapshot(objects: Iterable[IpcObject], time: float = T0 + 60) -> Snapshot:
+    objects = list(objects)
+    by_type: dict[type, list[IpcObject]] = {}
+    for obj in objects:
+        by_type.setdefault(type(obj), []).append(obj)
+    limits = Limits(
+        page_size=4096,
+        shmmax=2**64 - 2**24 - 1,
+        shmall=2**64 - 2**24 - 1,
+        shmmni=4096,
+        msgmni=32000,
+        semmni=32000,
+        semmns=1024000000,
+        mq_queues_max=256,
+        dev_shm=TmpfsStats(2**30, 2**20, 2**30 - 2**20, 1000, 990),
+    )
+    snap = Snapshot(
+        time=time, host="testhost", kinds=frozenset(ALL_KINDS),
+        sysv_shm=tuple(by_type.get(SysvShm, ())), sysv_msg=tuple(by_type.get(SysvMsg, ())),
+        sysv_sem=tuple(by_type.get(SysvSem, ())), posix_shm=tuple(by_type.get(PosixShm, ())),
+        posix_sem=tuple(by_type.get(PosixSem, ())), posix_mq=tuple(by_type.get(PosixMq, ())),
+        limits=limits, users={0: "root", 65534: "nobody"},
+    )  # fmt: skip
+    return replace(snap, usage=usage_of(snap))
+
+
+def mixed() -> list[IpcObject]:
+    return [shm(1), shm(2, nattch=0), shm(3, dest=True, key=0), msg(10, qnum=2, cbytes=11),
+            sem(20), pshm(b"/ring0", 1 << 20), pshm(b"/[@click=app.quit]x"),
+            psem(b"/lock", 1), pmq(b"/jobs", 3)]  # fmt: skip
+
+
+class FakeSource:
+    """A snapshot source the test controls; counts calls and detects overlapping ones."""
+
+    def __init__(self, first: Snapshot) -> None:
+        self.current = first
+        self.calls = 0
+        self.overlapped = False
+        self._busy = threading.Lock()
+
+    def __call__(self) -> Snapshot:
+        if not self._busy.acquire(blocking=False):
+            self.overlapped = True
+            raise RuntimeError("two polls at once")
+        try:
+            self.calls += 1
+            return self.current
+        finally:
+            self._busy.release()

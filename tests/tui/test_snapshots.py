@@ -1,0 +1,73 @@
+"""Screenshots of the main views compared with accepted SVGs (pytest-textual-snapshot).
+
+Data, host, kernel and time zone are fixed so the pictures only change when the UI does.
+Accept a deliberate change with `pytest tests/tui/test_snapshots.py --snapshot-update`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from textual.pilot import Pilot
+
+from shmtop.tui.app import ShmtopApp
+from tests.tui.fakes import FakeSource, mixed, snapshot
+
+SIZE = (150, 34)
+
+
+@pytest.fixture(autouse=True)
+def utc() -> Iterator[None]:
+    previous = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if previous is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = previous
+    time.tzset()
+
+
+def app() -> ShmtopApp:
+    return ShmtopApp(source=FakeSource(snapshot(mixed())), interval=60, kernel="6.18.0-test")
+
+
+def after_first_snapshot(*keys: str) -> Callable[[Pilot], object]:
+    async def run_before(pilot: Pilot) -> None:
+        shmtop = pilot.app
+        assert isinstance(shmtop, ShmtopApp)
+        while shmtop.snapshot is None:
+            await pilot.pause(0.02)
+        await pilot.pause()
+        await pilot.press(*keys)
+        await pilot.pause()
+
+    return run_before
+
+
+def test_all_objects_view(snap_compare) -> None:
+    assert snap_compare(app(), terminal_size=SIZE, run_before=after_first_snapshot())
+
+
+def test_sysv_shm_view_sorted_by_size(snap_compare) -> None:
+    run = after_first_snapshot("2", "s", "s", "s", "s", "r", "down")
+    assert snap_compare(app(), terminal_size=SIZE, run_before=run)
+
+
+def test_filtered_view(snap_compare) -> None:
+    run = after_first_snapshot("slash", "r", "i", "n", "g")
+    assert snap_compare(app(), terminal_size=SIZE, run_before=run)
+
+
+def test_detail_view_of_a_segment_marked_for_removal(snap_compare) -> None:
+    run = after_first_snapshot("down", "down", "enter")
+    assert snap_compare(app(), terminal_size=SIZE, run_before=run)
+
+
+def test_help_screen(snap_compare) -> None:
+    run = after_first_snapshot("question_mark")
+    assert snap_compare(app(), terminal_size=(150, 60), run_before=run)

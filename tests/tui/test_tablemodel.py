@@ -1,0 +1,120 @@
+"""The table model alone: order, cursor that follows its object, highlights, filter, sort."""
+
+from __future__ import annotations
+
+from shmtop.model import IpcObject
+from shmtop.tui.tablemodel import HIGHLIGHT_SECONDS, TableModel
+from tests.tui.fakes import mixed, msg, pshm, shm
+
+
+def by_ref(objects: list[IpcObject]) -> dict[str, IpcObject]:
+    return {obj.ref: obj for obj in objects}
+
+
+def loaded(objects: list[IpcObject]) -> TableModel:
+    model = TableModel()
+    model.apply(by_ref(objects), {0: "root"}, None, now=0.0)
+    return model
+
+
+def test_all_view_lists_every_kind_sorted_by_reference() -> None:
+    model = loaded(mixed())
+    assert model.order[:3] == ["sysv-shm:1", "sysv-shm:2", "sysv-shm:3"]
+    assert model.order[-1] == "posix-mq:/jobs"
+    assert len(model.order) == len(mixed())
+    assert model.cursor == "sysv-shm:1"
+
+
+def test_ids_sort_as_numbers_not_text() -> None:
+    model = loaded([shm(100), shm(9), shm(10)])
+    assert model.order == ["sysv-shm:9", "sysv-shm:10", "sysv-shm:100"]
+
+
+def test_cursor_stays_on_its_object_when_rows_are_inserted_above() -> None:
+    model = loaded([shm(5), shm(6), shm(7)])
+    model.move_cursor(1)
+    assert model.cursor == "sysv-shm:6"
+    objects = by_ref([shm(1), shm(2), shm(5), shm(6), shm(7)])
+    model.apply(objects, {}, (["sysv-shm:1", "sysv-shm:2"], [], []), now=1.0)
+    assert (model.cursor, model.cursor_index) == ("sysv-shm:6", 3)
+
+
+def test_cursor_moves_to_the_next_row_when_its_object_vanishes() -> None:
+    model = loaded([shm(5), shm(6), shm(7)])
+    model.move_cursor(1)
+    model.apply(by_ref([shm(5), shm(7)]), {}, ([], [], ["sysv-shm:6"]), now=1.0)
+    assert model.cursor == "sysv-shm:7"
+
+
+def test_cursor_moves_to_the_previous_row_when_the_last_row_vanishes() -> None:
+    model = loaded([shm(5), shm(6), shm(7)])
+    model.move_cursor(2)
+    model.apply(by_ref([shm(5), shm(6)]), {}, ([], [], ["sysv-shm:7"]), now=1.0)
+    assert model.cursor == "sysv-shm:6"
+
+
+def test_cursor_follows_its_object_across_a_resort() -> None:
+    model = loaded([shm(1, size=300), shm(2, size=100), shm(3, size=200)])
+    model.move_cursor(0)
+    model.sort_by("size")
+    assert model.order == ["sysv-shm:2", "sysv-shm:3", "sysv-shm:1"]
+    assert model.cursor == "sysv-shm:1"
+    model.sort_by("size")  # the same column again reverses
+    assert model.order == ["sysv-shm:1", "sysv-shm:3", "sysv-shm:2"]
+    assert model.reverse
+
+
+def test_unknown_values_sort_after_known_ones_across_kinds() -> None:
+    model = loaded([msg(1, cbytes=5), shm(2, size=50), pshm(b"/a", 7)])
+    model.sort_by("use")
+    assert model.order[-1] == "posix-shm:/a"  # no use figure for a POSIX shm object
+
+
+def test_changed_cells_and_new_rows_are_highlighted_for_a_moment() -> None:
+    model = loaded([shm(1), shm(2)])
+    objects = by_ref([shm(1, nattch=4), shm(2), shm(3)])
+    model.apply(objects, {}, (["sysv-shm:3"], ["sysv-shm:1"], []), now=10.0)
+    changed = model.highlighted("sysv-shm:1", now=10.5)
+    assert changed is not None and changed.columns == frozenset({"use"})
+    new = model.highlighted("sysv-shm:3", now=10.5)
+    assert new is not None and new.columns is None
+    assert model.highlighted("sysv-shm:2", now=10.5) is None
+    later = 10.0 + HIGHLIGHT_SECONDS + 0.1
+    assert sorted(model.expire_highlights(later)) == ["sysv-shm:1", "sysv-shm:3"]
+    assert model.highlighted("sysv-shm:1", later) is None
+
+
+def test_a_change_outside_the_view_is_not_highlighted_and_does_not_fail() -> None:
+    model = loaded([shm(1), msg(2)])
+    model.set_view("sysv-shm")
+    model.apply(by_ref([shm(1), msg(2, qnum=9)]), {}, ([], ["sysv-msg:2"], []), now=1.0)
+    assert model.order == ["sysv-shm:1"]
+    assert model.highlighted("sysv-msg:2", 1.5) is None
+
+
+def test_filter_matches_reference_name_key_in_hex_and_decimal_and_owner() -> None:
+    model = loaded(mixed())
+    model.set_filter("RING")
+    assert model.order == ["posix-shm:/ring0"]
+    model.set_filter(f"{0x5EED0002:x}")
+    assert model.order == ["sysv-shm:2"]
+    model.set_filter(str(0x5EED0002))
+    assert model.order == ["sysv-shm:2"]
+    model.set_filter("root")
+    assert len(model.order) == len(mixed())
+    model.set_filter("")
+    assert len(model.order) == len(mixed())
+
+
+def test_kind_views_show_only_their_kind_with_their_columns() -> None:
+    model = loaded(mixed())
+    model.set_view("posix-mq")
+    assert model.order == ["posix-mq:/jobs"]
+    assert [c.id for c in model.columns][:2] == ["name", "owner"]
+    assert model.cells("posix-mq:/jobs")[3] == "3"  # curmsgs
+    assert model.total_in_view == 1
+
+
+def test_cells_are_escaped_text() -> None:
+    model = loaded([pshm(b"/bad\xff\x1b]0;x\x07")])
+    assert model.cells("posix-shm:/bad\\xff\\x1b]0;x\\x07")[1].isprintable()
