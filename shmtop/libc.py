@@ -116,3 +116,52 @@ def mq_getattr(fd: int) -> MqAttr | None:
     if _mq_getattr(fd, ctypes.byref(attr)) != 0:
         return None
     return MqAttr(attr.curmsgs, attr.maxmsg, attr.msgsize)
+
+
+# System V semaphore sets ---------------------------------------------------------------------
+# sysv_ipc handles only one-member sets and opens them by key; these take any set by id.
+
+IPC_CREAT, IPC_EXCL, IPC_NOWAIT, IPC_RMID = 0o1000, 0o2000, 0o4000, 0
+SETVAL = 16
+
+
+class _Sembuf(ctypes.Structure):
+    _fields_ = (("num", ctypes.c_ushort), ("op", ctypes.c_short), ("flags", ctypes.c_short))
+
+
+_semget = _libc.semget
+_semget.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int)
+_semop = _libc.semop
+_semop.argtypes = (ctypes.c_int, ctypes.POINTER(_Sembuf), ctypes.c_size_t)
+_semctl = _libc.semctl  # variadic: the fourth argument is passed as a C int where needed
+
+
+def _check(result: int) -> int:
+    if result < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+    return result
+
+
+def sem_create(nsems: int, mode: int = 0o600, key: int = 0) -> int:
+    """A new set of nsems semaphores (key 0: IPC_PRIVATE); returns its id."""
+    return _check(_semget(key, nsems, IPC_CREAT | IPC_EXCL | mode))
+
+
+def sem_set_value(semid: int, num: int, value: int) -> None:
+    _check(_semctl(semid, num, SETVAL, ctypes.c_int(value)))
+
+
+def sem_op(semid: int, num: int, delta: int, *, wait: bool = True) -> bool:
+    """semop on one member; False when it would block and wait is False."""
+    buf = _Sembuf(num, delta, 0 if wait else IPC_NOWAIT)
+    if _semop(semid, ctypes.byref(buf), 1) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err == errno.EAGAIN and not wait:
+        return False
+    raise OSError(err, os.strerror(err))
+
+
+def sem_remove(semid: int) -> None:
+    _check(_semctl(semid, 0, IPC_RMID))

@@ -36,6 +36,7 @@ class Column(NamedTuple):
     cell: Callable[[IpcObject, Users], str]
     sort: Callable[[IpcObject, Users], Any]
     right: bool = False
+    flex: bool = False  # takes a share of spare width (long names)
 
 
 class View(NamedTuple):
@@ -121,9 +122,9 @@ def _owner_value(obj: IpcObject, users: Users) -> SortKey:
 
 ALL_COLUMNS = (
     Column("kind", "KIND", 9, lambda o, u: o.kind.value, lambda o, u: _KIND_ORDER[o.kind]),
-    Column("ref", "REF", 26, lambda o, u: o.ref, lambda o, u: ref_key(o)),
+    Column("ref", "REF", 26, lambda o, u: o.ref, lambda o, u: ref_key(o), flex=True),
     Column("key", "KEY", 10, lambda o, u: key_text(o), lambda o, u: _known(_key_value(o))),
-    Column("name", "NAME", 20, _name_text, _name_value),
+    Column("name", "NAME", 20, _name_text, _name_value, flex=True),
     Column("owner", "OWNER", 9, lambda o, u: owner_text(o.uid, u), _owner_value),
     Column("mode", "MODE", 4, lambda o, u: octal_mode(o.mode), lambda o, u: o.mode),
     Column("size", "SIZE", 6, lambda o, u: size_text(o), lambda o, u: _known(_size_value(o)), True),
@@ -185,6 +186,19 @@ _COMMON_SYSV = (
     ALL_COLUMNS[5],  # mode
 )
 _COMMON_POSIX = (ALL_COLUMNS[3]._replace(width=28), ALL_COLUMNS[4], ALL_COLUMNS[5])
+FLEX_MAX = 64  # a flexible column grows to at most this many cells
+
+
+def column_widths(columns: tuple[Column, ...], available: int, gap: int) -> list[int]:
+    """Each column's width: its own, plus an equal share of spare width for flexible ones."""
+    widths = [column.width for column in columns]
+    flexible = [i for i, column in enumerate(columns) if column.flex]
+    spare = available - sum(widths) - gap * len(columns)
+    if spare <= 0 or not flexible:
+        return widths
+    for i in flexible:
+        widths[i] = min(FLEX_MAX, widths[i] + spare // len(flexible))
+    return widths
 
 
 def _type_text(obj: IpcObject, users: Users) -> str:

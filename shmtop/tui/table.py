@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from shmtop.tui.columns import Column
+from shmtop.tui.columns import Column, column_widths
 from shmtop.tui.safe import printable
 from shmtop.tui.tablemodel import TableModel
 
@@ -76,13 +76,18 @@ class ObjectTable(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.model = model
         self._shown_cursor_index: int | None = None  # where the cursor was last drawn
+        self._widths = [column.width for column in model.columns]
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.sync()
 
     # Keeping the view in step with the model --------------------------------------------
 
     def sync(self, keep_screen_row: bool = True) -> None:
         """Redraw after the model changed; the cursor's row stays where it was on screen."""
         before = self._cursor_screen_row()
-        width = sum(column.width + GAP for column in self.model.columns)
+        self._widths = column_widths(self.model.columns, self.scrollable_content_region.width, GAP)
+        width = sum(width + GAP for width in self._widths)
         self.virtual_size = Size(width, len(self.model.order) + 1)
         index = self.model.cursor_index
         if keep_screen_row and before is not None and index is not None:
@@ -159,10 +164,19 @@ class ObjectTable(ScrollView, can_focus=True):
             if event.chain >= 2:
                 self.action_open()
 
+    def column_offset(self, column_id: str) -> int:
+        """Where a column starts, in cells from the table's left edge (before scrolling)."""
+        left = 0
+        for column, width in zip(self.model.columns, self._widths, strict=True):
+            if column.id == column_id:
+                return left
+            left += width + GAP
+        raise KeyError(column_id)
+
     def _column_at(self, x: int) -> Column | None:
         left = 0
-        for column in self.model.columns:
-            left += column.width + GAP
+        for column, width in zip(self.model.columns, self._widths, strict=True):
+            left += width + GAP
             if x < left:
                 return column
         return None
@@ -180,12 +194,12 @@ class ObjectTable(ScrollView, can_focus=True):
         sorted_style = self.get_component_rich_style("object-table--sorted")
         model = self.model
         segments = []
-        for column in model.columns:
+        for column, width in zip(model.columns, self._widths, strict=True):
             title = column.title
             if column.id == model.sort_column:
                 title += " ▼" if model.reverse else " ▲"
             style = sorted_style if column.id == model.sort_column else header
-            segments.append(Segment(_fit(title, column.width, column.right) + " " * GAP, style))
+            segments.append(Segment(_fit(title, width, column.right) + " " * GAP, style))
         return Strip(segments)
 
     def _row_strip(self, index: int) -> Strip:
@@ -198,11 +212,12 @@ class ObjectTable(ScrollView, can_focus=True):
             base = base + self.get_component_rich_style("object-table--cursor")
         mark = model.highlighted(ref, time.monotonic())
         segments = []
-        for column, text in zip(model.columns, model.cells(ref), strict=True):
+        cells = zip(model.columns, self._widths, model.cells(ref), strict=True)
+        for column, width, text in cells:
             style = base
             if mark is not None and (mark.columns is None or column.id in mark.columns):
                 style = base + self._mark_style(mark.columns is None)
-            cell = _fit(printable(text), column.width, column.right) + " " * GAP
+            cell = _fit(printable(text), width, column.right) + " " * GAP
             segments.append(Segment(cell, style))
         return Strip(segments)
 

@@ -114,7 +114,7 @@ async def test_sort_key_cycles_columns_and_header_click_sorts_then_reverses() ->
         await started(pilot)
         await pilot.press("s")
         assert app.model.sort_column == "key"
-        size_x = sum(c.width + 1 for c in app.model.columns[:6]) + 1
+        size_x = app.table.column_offset("size") + 1
         await pilot.click("#objects", offset=(size_x, 0))
         assert app.model.sort_column == "size"
         assert app.model.order == ["sysv-shm:2", "sysv-shm:3", "sysv-shm:1"]
