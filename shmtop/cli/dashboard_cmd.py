@@ -45,6 +45,11 @@ def run_dashboard(roots: Roots, interval: float, keymap: dict[str, str]) -> int:
         raise CliError("the dashboard needs a terminal; in scripts use `shmtop list --json`")
     from shmtop.tui.app import ShmtopApp  # noqa: PLC0415 (Textual loads only for the dashboard)
 
+    # Textual believes COLUMNS/LINES over the terminal, and keeps believing them after a
+    # resize; exported by a shell or a library they go stale. The terminal knows its size.
+    for variable in ("COLUMNS", "LINES"):
+        os.environ.pop(variable, None)
+
     ShmtopApp(interval=interval, roots=roots, keymap=keymap).run()
     return 0
 

@@ -190,11 +190,6 @@ class ShmtopApp(App[None]):
         self.model.set_filter(event.value)
         self._after_reorder()
 
-    def on_input_submitted(self, event: FilterInput.Submitted) -> None:
-        self.query_one(FilterInput).close()
-
-    def on_filter_input_closed(self, event: FilterInput.Closed) -> None:
-        self.table.focus()
 
     def _after_reorder(self) -> None:
         self.table.sync()
