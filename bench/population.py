@@ -42,9 +42,12 @@ MIXES = {
 @dataclass
 class Population:
     prefix: str = field(default_factory=lambda: f"shmtop-bench-{os.getpid()}")
+    handles: list[object] = field(default_factory=list)  # queues and semaphores, to poke
+    total: int = 0
     _undo: list[Callable[[], object]] = field(default_factory=list)
 
     def create(self, mix: Mix) -> None:
+        self.total = mix.total
         self._create_sysv(mix)
         self._create_posix(mix)
 
@@ -56,6 +59,7 @@ class Population:
         for i in range(mix.sysv_msg):
             queue = sysv_ipc.MessageQueue(sysv_ipc.IPC_PRIVATE, sysv_ipc.IPC_CREX, 0o600)
             self._undo.append(queue.remove)
+            self.handles.append(queue)
             if i % 10 == 0:
                 queue.send(b"benchmark message")
         for _ in range(mix.sysv_sem):
@@ -69,8 +73,10 @@ class Population:
             self._undo.append(lambda name=name: posix_ipc.unlink_shared_memory(name))
         for i in range(mix.posix_sem):
             name = f"/{self.prefix}-sem-{i}"
-            posix_ipc.Semaphore(name, posix_ipc.O_CREX, initial_value=1).close()
+            sem = posix_ipc.Semaphore(name, posix_ipc.O_CREX, initial_value=1)
             self._undo.append(lambda name=name: posix_ipc.unlink_semaphore(name))
+            self._undo.append(sem.close)
+            self.handles.append(sem)
         for i in range(mix.posix_mq):
             name = f"/{self.prefix}-mq-{i}"
             posix_ipc.MessageQueue(

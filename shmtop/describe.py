@@ -150,7 +150,7 @@ def _posix_common(e: PosixEntry, users: Users, path: str) -> list[Field]:
         Field("links", str(e.nlink), links),
         Field("device, inode", f"{e.dev}, {e.inode}", "its identity: a new object gets another"),
         Field("modified", when(e.mtime_ns / 1e9)),
-        Field("changed", when(e.ctime_ns / 1e9)),
+        Field("changed", when(None if e.ctime_ns is None else e.ctime_ns / 1e9, "not known")),
     ]
 
 

@@ -96,7 +96,8 @@ def _posix_entry(e: PosixEntry, users: Mapping[int, str | None]) -> Json:
         "uid": e.uid, "owner": _text(users.get(e.uid)), "gid": e.gid,
         "mode": _MODES[e.mode], "size": e.size,
         "type": e.type.value, "allocated": e.allocated, "mtime": e.mtime_ns / 1e9,
-        "ctime": e.ctime_ns / 1e9, "dev": e.dev, "inode": e.inode, "nlink": e.nlink,
+        "ctime": None if e.ctime_ns is None else e.ctime_ns / 1e9,
+        "dev": e.dev, "inode": e.inode, "nlink": e.nlink,
     }  # fmt: skip
 
 

@@ -134,7 +134,7 @@ class PosixEntry:
     gid: int
     mode: int
     mtime_ns: int
-    ctime_ns: int
+    ctime_ns: int | None  # None for queues: reading their status line moves it
     dev: int
     inode: int
     nlink: int
@@ -164,7 +164,8 @@ class PosixSem(PosixEntry):
 class PosixMq(PosixEntry):
     """A POSIX message queue in /dev/mqueue: the QSIZE line and mq_getattr where permitted.
 
-    `mtime` moves on every send and receive; reading the QSIZE line moves atime and ctime.
+    `mtime` moves on every send and receive. Reading the QSIZE line moves the queue's ctime,
+    as every reader (shmtop included) does, so `ctime_ns` carries nothing and is None.
     """
 
     kind: ClassVar[Kind] = Kind.POSIX_MQ

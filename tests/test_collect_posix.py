@@ -150,3 +150,16 @@ def test_posix_objects_are_listed_in_name_order(ipc: IpcFactory) -> None:
     names = {ipc.posix_shm(tag=f"order{i}").encode() for i in (3, 1, 2)}
     listed = [o.name for o in collect_snapshot().posix_shm if o.name in names]
     assert listed == sorted(listed)
+
+
+def test_polling_an_idle_queue_reuses_its_object(ipc: IpcFactory, mqueue_mounted: str) -> None:
+    """Reading QSIZE moves a queue's ctime; that must not make it look changed every poll."""
+    from shmtop.collect import Collector
+
+    queue = ipc.posix_mq()
+    collector = Collector(kinds=[Kind.POSIX_MQ])
+    first = posix_mq(collector.collect(), queue.name)
+    time.sleep(0.02)
+    second = posix_mq(collector.collect(), queue.name)
+    assert second is first
+    assert first.ctime_ns is None

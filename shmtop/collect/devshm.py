@@ -57,7 +57,7 @@ def _by_name(entry: PosixEntry) -> bytes:
 
 
 # name, type, size, allocated, uid, gid, mode, mtime_ns, ctime_ns, dev, inode, nlink
-EntryValues = tuple[bytes, FileType, int, int, int, int, int, int, int, int, int, int]
+EntryValues = tuple[bytes, FileType, int, int, int, int, int, int, int | None, int, int, int]
 
 
 def entry_values(entry: Entry, name: bytes) -> EntryValues:

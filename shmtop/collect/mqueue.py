@@ -12,7 +12,7 @@ import os
 import re
 from typing import NamedTuple
 
-from shmtop.collect.devshm import entry_values
+from shmtop.collect.devshm import EntryValues, entry_values
 from shmtop.collect.entries import Entry, list_entries, open_directory, read_regular
 from shmtop.collect.reuse import Reuse
 from shmtop.errors import Vanished
@@ -61,7 +61,7 @@ _UNKNOWN_QUEUE = (None,) * 7  # qsize notify signo notify_pid curmsgs maxmsg msg
 
 
 def _queue(dir_fd: int, entry: Entry, make: Reuse[PosixMq]) -> PosixMq | None:
-    values = entry_values(entry, b"/" + entry.name)
+    values = _without_ctime(entry_values(entry, b"/" + entry.name))
     if values[1] is not FileType.FILE:
         return make(*values, *_UNKNOWN_QUEUE)
     try:
@@ -72,6 +72,13 @@ def _queue(dir_fd: int, entry: Entry, make: Reuse[PosixMq]) -> PosixMq | None:
         return make(*values, *_UNKNOWN_QUEUE)
     curmsgs, maxmsg, msgsize = (None, None, None) if attr is None else attr
     return make(*values, *status, curmsgs, maxmsg, msgsize)
+
+
+def _without_ctime(values: EntryValues) -> EntryValues:
+    """A queue's ctime moves whenever anyone reads its status line, this collector included;
+    keeping it would make every queue look changed at every poll."""
+    name, kind, size, allocated, uid, gid, mode, mtime_ns, _, dev, inode, nlink = values
+    return (name, kind, size, allocated, uid, gid, mode, mtime_ns, None, dev, inode, nlink)
 
 
 def _read_queue(fd: int) -> tuple[QueueStatus, MqAttr | None]:

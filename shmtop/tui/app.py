@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
@@ -25,6 +26,17 @@ from shmtop.tui.table import ObjectTable
 from shmtop.tui.tablemodel import TableModel
 
 Source = Callable[[], Snapshot]
+
+
+def _settle_garbage_collector() -> None:
+    """Keep the cyclic collector off what is already alive (the app, the first snapshot).
+
+    Snapshots are acyclic, so reference counting frees them; but with tens of thousands of
+    them (and Textual's own objects) alive, each full collection walks everything, stalling
+    the event loop for tens of ms and doubling the time of the first, cold poll.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 class SnapshotReady(Message):
@@ -102,10 +114,12 @@ class ShmtopApp(App[None]):
         if self.kernel is not None:
             self.header.kernel = self.kernel
         self.table.focus()
-        self.set_interval(0.5, self._expire_highlights)
+        self._highlight_timer = self.set_interval(0.5, self._expire_highlights)
+        _settle_garbage_collector()  # the widgets exist: the first poll should not walk them
         self.poller.start()
 
     def on_unmount(self) -> None:
+        self._highlight_timer.stop()
         self.poller.stop()
 
     @property
@@ -125,14 +139,20 @@ class ShmtopApp(App[None]):
         self.post_message(PollFailed(error))
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
-        diff = message.diff
+        self.apply_snapshot(message.diff)
+
+    def apply_snapshot(self, diff: SnapshotDiff) -> None:
+        """Show a new snapshot (a plain method: Textual calls every class's on_* handler)."""
         self.snapshot = diff.snapshot
         changes = None if diff.first else (diff.added, diff.changed, diff.removed)
         self.model.apply(diff.objects, diff.snapshot.users, changes, time.monotonic())
         self.query_one(LimitsOverview).show(diff.snapshot.usage, diff.snapshot.unavailable)
         self._show_counts(diff.snapshot.host, diff.snapshot.time)
-        self.table.sync()
-        self._update_detail()
+        if diff.first or diff.added or diff.changed or diff.removed:
+            self.table.sync()
+            self._update_detail()
+        if diff.first:
+            _settle_garbage_collector()
         self.poller.taken()
 
     def on_poll_failed(self, message: PollFailed) -> None:

@@ -55,7 +55,7 @@ class LimitsOverview(Widget):
 
     def show(self, usage: Mapping[str, UsageItem], unavailable: Mapping[Kind, str]) -> None:
         self._usage, self._unavailable = usage, unavailable
-        self.refresh(layout=True)
+        self.refresh()
 
     def render(self) -> Table:
         grid = Table.grid(padding=(0, 3), expand=False)

@@ -25,6 +25,7 @@ _CELL_CACHE_SIZE = 4096
 class Highlight:
     until: float
     columns: frozenset[str] | None  # None: the whole row (a new object)
+    previous: IpcObject | None = None  # changed rows: compared with the new one when drawn
 
 
 @dataclass
@@ -33,7 +34,7 @@ class TableModel:
     filter: str = ""
     sort_column: str = "ref"
     reverse: bool = False
-    objects: dict[str, IpcObject] = field(default_factory=dict)
+    objects: Mapping[str, IpcObject] = field(default_factory=dict)
     users: Users = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
     cursor: str | None = None
@@ -75,7 +76,12 @@ class TableModel:
 
     def highlighted(self, ref: str, now: float) -> Highlight | None:
         mark = self.highlights.get(ref)
-        return mark if mark is not None and mark.until > now else None
+        if mark is None or mark.until <= now:
+            return None
+        if mark.previous is not None:  # which cells changed is worked out for drawn rows only
+            mark.columns = self._changed_columns(mark.previous, self.objects[ref])
+            mark.previous = None
+        return mark
 
     # Changing ---------------------------------------------------------------------------
 
@@ -89,7 +95,7 @@ class TableModel:
         """Take a new set of objects. `changes` (added, changed, removed) may be given when
         known; without it every object is treated as new (the first snapshot)."""
         previous = self.objects
-        self.objects = dict(objects)
+        self.objects = objects  # the poller's fresh mapping, never changed after delivery
         self.users = users
         if changes is None:
             self._sort_keys.clear()
@@ -99,14 +105,16 @@ class TableModel:
         added, changed, removed = (tuple(refs) for refs in changes)
         if not (added or changed or removed):
             return  # the same objects: order, cursor and cells all stand
-        for ref in removed:
-            self._forget(ref)
         for ref in changed:
-            self._forget(ref)
             self._mark_changed(ref, previous[ref], now)
         for ref in added:
             self.highlights[ref] = Highlight(now + HIGHLIGHT_SECONDS, None)
-        self._reorder()
+        if len(added) + len(changed) + len(removed) > max(64, len(self.order) // 20):
+            for ref in (*changed, *removed):
+                self._forget(ref)
+            self._reorder()
+        else:
+            self._update_rows(added, changed, removed)
 
     def set_view(self, view_id: str) -> None:
         self.view = VIEW_BY_ID[view_id]
@@ -154,18 +162,15 @@ class TableModel:
         self._searchable.pop(ref, None)
 
     def _mark_changed(self, ref: str, old: IpcObject, now: float) -> None:
-        new = self.objects[ref]
-        if new.kind not in self.view.kinds:
-            return  # not on screen in this view: nothing to point at
-        old_cells = [column.cell(old, self.users) for column in self.columns]
-        new_cells = [column.cell(new, self.users) for column in self.columns]
-        moved = {
+        if self.objects[ref].kind in self.view.kinds:  # else not on screen in this view
+            self.highlights[ref] = Highlight(now + HIGHLIGHT_SECONDS, frozenset(), old)
+
+    def _changed_columns(self, old: IpcObject, new: IpcObject) -> frozenset[str]:
+        return frozenset(
             column.id
-            for column, before, after in zip(self.columns, old_cells, new_cells, strict=True)
-            if before != after
-        }
-        if moved:
-            self.highlights[ref] = Highlight(now + HIGHLIGHT_SECONDS, frozenset(moved))
+            for column in self.columns
+            if column.cell(old, self.users) != column.cell(new, self.users)
+        )
 
     def _visible(self, ref: str, obj: IpcObject) -> bool:
         if obj.kind not in self.view.kinds:
@@ -193,6 +198,51 @@ class TableModel:
             if ref not in keys:
                 obj = self.objects[ref]
                 keys[ref] = (column.sort(obj, self.users), ref_key(obj))
+
+    def _key_of(self, ref: str) -> Any:
+        self._fill_sort_keys([ref])
+        return self._sort_keys[ref]
+
+    def _update_rows(
+        self, added: tuple[str, ...], changed: tuple[str, ...], removed: tuple[str, ...]
+    ) -> None:
+        """Place a few changed rows without sorting them all: a row whose sort key and
+        visibility did not change stays where it is; others leave and are inserted anew."""
+        old_order, old_cursor = self.order, self.cursor
+        leaving = {ref for ref in removed if ref in self._index}
+        for ref in removed:
+            self._forget(ref)
+        arriving = [ref for ref in added if self._visible(ref, self.objects[ref])]
+        for ref in changed:
+            old_key = self._sort_keys.get(ref)
+            self._forget(ref)
+            shown = self._visible(ref, self.objects[ref])
+            if ref in self._index and shown and self._key_of(ref) == old_key:
+                continue
+            if ref in self._index:
+                leaving.add(ref)
+            if shown:
+                arriving.append(ref)
+        if not (leaving or arriving):
+            return  # every row kept its place
+        order = [ref for ref in old_order if ref not in leaving] if leaving else old_order[:]
+        for ref in arriving:
+            order.insert(self._insertion_point(order, self._key_of(ref)), ref)
+        self.order = order
+        self._index = {ref: i for i, ref in enumerate(order)}
+        self.cursor = _follow(old_cursor, old_order, self._index, order)
+
+    def _insertion_point(self, order: list[str], key: Any) -> int:
+        """Where a row with this sort key belongs in order (ascending, or descending)."""
+        keys, low, high = self._sort_keys, 0, len(order)
+        while low < high:
+            middle = (low + high) // 2
+            other = keys[order[middle]]
+            if (other > key) if self.reverse else (other < key):
+                low = middle + 1
+            else:
+                high = middle
+        return low
 
     def _reorder(self) -> None:
         old_order, old_cursor = self.order, self.cursor

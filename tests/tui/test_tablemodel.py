@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from shmtop.model import IpcObject
+from shmtop.tui.poller import diff_snapshots
 from shmtop.tui.tablemodel import HIGHLIGHT_SECONDS, TableModel
-from tests.tui.fakes import mixed, msg, pshm, shm
+from tests.tui.fakes import mixed, msg, pshm, shm, snapshot
 
 
 def by_ref(objects: list[IpcObject]) -> dict[str, IpcObject]:
@@ -118,3 +122,43 @@ def test_kind_views_show_only_their_kind_with_their_columns() -> None:
 def test_cells_are_escaped_text() -> None:
     model = loaded([pshm(b"/bad\xff\x1b]0;x\x07")])
     assert model.cells("posix-shm:/bad\\xff\\x1b]0;x\\x07")[1].isprintable()
+
+
+segment_sets = st.dictionaries(
+    st.integers(1, 60),
+    st.tuples(st.integers(0, 5), st.integers(0, 3)),  # size in pages, nattch
+    max_size=40,
+)
+
+
+def segments(spec: dict[int, tuple[int, int]]) -> list[IpcObject]:
+    return [shm(i, size=4096 * pages, nattch=n) for i, (pages, n) in spec.items()]
+
+
+@given(
+    segment_sets,
+    segment_sets,
+    st.sampled_from(["ref", "size", "use", "lpid"]),
+    st.booleans(),
+    st.sampled_from(["", "sysv-shm:1", "0x5eed"]),
+)
+def test_applying_changes_in_place_orders_rows_as_a_full_sort_would(
+    before: dict[int, tuple[int, int]],
+    after: dict[int, tuple[int, int]],
+    column: str,
+    reverse: bool,
+    text: str,
+) -> None:
+    def prepared(objects: list[IpcObject]) -> TableModel:
+        model = loaded(objects)
+        model.set_filter(text)
+        model.sort_by(column)
+        if reverse != model.reverse:
+            model.sort_by(column)
+        return model
+
+    model = prepared(segments(before))
+    diff = diff_snapshots(by_ref(segments(before)), snapshot(segments(after)))
+    model.apply(diff.objects, {0: "root"}, (diff.added, diff.changed, diff.removed), now=1.0)
+    assert model.order == prepared(segments(after)).order
+    assert model.cursor in model.order or not model.order

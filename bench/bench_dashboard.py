@@ -1,0 +1,195 @@
+"""Benchmark: the dashboard over the large mix (about 40,000 objects).
+
+    sudo .venv/bin/python bench/bench_dashboard.py [--scale large] [--polls 6]
+
+Runs the real app headless over the real collector and reports: time to first screen,
+event-loop time spent applying each refresh with 0% and with 1% of objects changing, the
+worst event-loop stall seen meanwhile (how late a key would be handled), and resident memory.
+Everything created is removed at the end, also on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import posix_ipc
+import psutil
+import sysv_ipc
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_collect import machine
+from population import MIXES, Population, mqueue_ready
+
+from shmtop.demo.processes import spawn, stop_all
+from shmtop.tui.app import ShmtopApp
+from shmtop.tui.poller import SnapshotDiff
+
+SIZE = (180, 50)
+
+
+class TimedApp(ShmtopApp):
+    """The real app, recording how long each snapshot takes to apply on the event loop."""
+
+    def __init__(self, interval: float) -> None:
+        super().__init__(interval=interval)
+        self.apply_times: list[float] = []
+        self.changed_counts: list[int] = []
+
+    def apply_snapshot(self, diff: SnapshotDiff) -> None:
+        start = time.perf_counter()
+        super().apply_snapshot(diff)
+        self.apply_times.append(time.perf_counter() - start)
+        self.changed_counts.append(len(diff.added) + len(diff.changed) + len(diff.removed))
+
+
+class LoopLag:
+    """How late a 5 ms sleep wakes up: the delay a key press would see."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _probe(self) -> None:
+        while True:
+            start = time.perf_counter()
+            await asyncio.sleep(0.005)
+            self.worst = max(self.worst, time.perf_counter() - start - 0.005)
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._probe())
+
+    def reset(self) -> float:
+        worst, self.worst = self.worst, 0.0
+        return worst
+
+
+class Changer:
+    """Changes a fraction of the objects every interval, from another process (as real
+    programs do; a thread here would compete with the dashboard for the GIL)."""
+
+    def __init__(self, population: Population, fraction: float, every: float) -> None:
+        self.queues = [q for q in population.handles if isinstance(q, sysv_ipc.MessageQueue)]
+        self.sems = [s for s in population.handles if isinstance(s, posix_ipc.Semaphore)]
+        self.count = int(population.total * fraction)
+        self.every = every
+        self.pid: int | None = None
+
+    def start(self) -> None:
+        self.pid = spawn(self._run)
+
+    def stop(self) -> None:
+        if self.pid is not None:
+            stop_all([self.pid])
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.every)
+            for queue in random.sample(self.queues, min(self.count // 2, len(self.queues))):
+                queue.send(b"x", block=False)
+            for sem in random.sample(self.sems, min(self.count - self.count // 2, len(self.sems))):
+                sem.release()
+
+
+async def measure(population: Population, polls: int, interval: float) -> dict[str, object]:
+    process = psutil.Process()
+    baseline = process.memory_info().rss
+    app = TimedApp(interval)
+    lag = LoopLag()
+    started = time.perf_counter()
+    async with app.run_test(size=SIZE) as pilot:
+        lag.start()
+        while app.snapshot is None:
+            await pilot.pause(0.01)
+        await pilot.pause()
+        first_screen = time.perf_counter() - started
+        lag.reset()
+        first_memory = process.memory_info().rss
+        quiet = await _refreshes(pilot, app, polls, interval)
+        quiet_lag = lag.reset()
+        quiet_memory = process.memory_info().rss
+        changer = Changer(population, 0.01, interval)
+        changer.start()
+        busy = await _refreshes(pilot, app, polls, interval)
+        busy_lag = lag.reset()
+        changer.stop()
+        key_delay = await _key_delay(pilot, app)
+        end_memory = process.memory_info().rss
+    return {
+        "objects": len(app.model.objects),
+        "first screen s": first_screen,
+        "apply ms, nothing changed": quiet,
+        "apply ms, 1% changed": busy,
+        "worst loop stall ms, nothing changed": quiet_lag * 1000,
+        "worst loop stall ms, 1% changed": busy_lag * 1000,
+        "key press to cursor moved ms": key_delay * 1000,
+        "rss MiB: before app / first screen / after quiet / after 1% changing": (
+            baseline / 2**20, first_memory / 2**20, quiet_memory / 2**20, end_memory / 2**20,
+        ),
+    }  # fmt: skip
+
+
+async def _refreshes(pilot: object, app: TimedApp, polls: int, interval: float) -> list[float]:
+    done = len(app.apply_times)
+    while len(app.apply_times) < done + polls:
+        await asyncio.sleep(interval / 4)
+    return [t * 1000 for t in app.apply_times[done : done + polls]]
+
+
+async def _key_delay(pilot: object, app: TimedApp) -> float:
+    before = app.model.cursor_index or 0
+    start = time.perf_counter()
+    app.table.action_cursor_down()
+    await asyncio.sleep(0)
+    while (app.model.cursor_index or 0) == before:
+        await asyncio.sleep(0.001)
+    return time.perf_counter() - start
+
+
+def report(results: dict[str, object], polls: int) -> None:
+    print(f"\n{machine()}")
+    for name, value in results.items():
+        if isinstance(value, list):
+            print(f"  {name}: median {statistics.median(value):.1f}, max {max(value):.1f} "
+                  f"over {polls} refreshes")  # fmt: skip
+        elif isinstance(value, tuple):
+            print(f"  {name}: " + " / ".join(f"{v:.0f}" for v in value))
+        elif isinstance(value, float):
+            print(f"  {name}: {value:.2f}")
+        else:
+            print(f"  {name}: {value}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=sorted(MIXES), default="large")
+    parser.add_argument("--polls", type=int, default=6)
+    parser.add_argument("--interval", type=float, default=2.0)
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        print("bench: needs root (mounts /dev/mqueue, raises queues_max)", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    mix = MIXES[args.scale]
+    population = Population()
+    with mqueue_ready(mix.posix_mq):
+        try:
+            population.create(mix)
+            print(f"created {mix.total} objects", file=sys.stderr)
+            report(asyncio.run(measure(population, args.polls, args.interval)), args.polls)
+        finally:
+            failures = population.remove_all()
+            print(f"removed everything created ({failures} removals failed)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
