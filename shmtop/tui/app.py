@@ -210,7 +210,6 @@ class ShmtopApp(App[None]):
         self.model.set_filter(event.value)
         self._after_reorder()
 
-
     def _after_reorder(self) -> None:
         self.table.sync()
         self._show_counts()
