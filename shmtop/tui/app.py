@@ -69,7 +69,7 @@ class ShmtopApp(App[None]):
         Binding("q,f10", "quit", "Quit", id="app.quit"),
         Binding("question_mark,f1", "help", "Help", id="app.help", tooltip="Every key"),
         Binding("slash", "filter", "Filter", id="app.filter",
-                tooltip="Show rows whose reference, name, key (hex or decimal) or owner match"),
+                tooltip="Show rows matching a reference, name, key or owner"),
         Binding("s,f6", "sort_next", "Sort", id="app.sort", tooltip="Sort by the next column"),
         Binding("r", "sort_reverse", "Reverse", id="app.reverse", tooltip="Reverse the order"),
         Binding("space", "pause", "Pause", id="app.pause", tooltip="Stop or resume refreshing"),

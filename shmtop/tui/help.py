@@ -18,7 +18,7 @@ MORE = (
     ("click a header", "sort by that column; click again to reverse"),
     ("click a row", "move the cursor there; double click: detail"),
     ("^p", "command palette: every action by name"),
-    ("keymap", 'remap keys by id in ~/.config/shmtop/keymap.toml, e.g. app.quit = "ctrl+q"'),
+    ("keymap", "remap keys by id in ~/.config/shmtop/keymap.toml"),
 )
 
 
@@ -34,7 +34,7 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 84; height: 80%; border: round $primary; background: $surface; padding: 0 1;
+        width: 110; height: 80%; border: round $primary; background: $surface; padding: 0 1;
     }
     """
 
@@ -44,17 +44,19 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold", min_width=22)
+        table.add_column(style="bold", min_width=16)
         table.add_column()
+        table.add_column(style="dim")
         for title, bindings in self.groups:
-            table.add_row(plain(title, "underline"), "")
+            table.add_row(plain(title, "underline"), "", plain("id (for keymap.toml)"))
             for binding in bindings:
                 if isinstance(binding, Binding):
                     keys = _keys(binding, self.app.get_key_display)
-                    table.add_row(plain(keys), plain(binding.tooltip or binding.description))
-            table.add_row("", "")
-        table.add_row(plain("Mouse and more", "underline"), "")
+                    meaning = binding.tooltip or binding.description
+                    table.add_row(plain(keys), plain(meaning), plain(binding.id or ""))
+            table.add_row("", "", "")
+        table.add_row(plain("Mouse and more", "underline"), "", "")
         for keys, meaning in MORE:
-            table.add_row(plain(keys), plain(meaning))
+            table.add_row(plain(keys), plain(meaning), "")
         with VerticalScroll():
             yield Static(table)
