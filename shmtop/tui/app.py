@@ -68,7 +68,7 @@ class ShmtopApp(App[None]):
     BINDINGS = [
         Binding("q,f10", "quit", "Quit", id="app.quit"),
         Binding("question_mark,f1", "help", "Help", id="app.help", tooltip="Every key"),
-        Binding("slash", "filter", "Filter", id="app.filter",
+        Binding("slash,f4", "filter", "Filter", id="app.filter",
                 tooltip="Show rows matching a reference, name, key or owner"),
         Binding("s,f6", "sort_next", "Sort", id="app.sort", tooltip="Sort by the next column"),
         Binding("r", "sort_reverse", "Reverse", id="app.reverse", tooltip="Reverse the order"),
