@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import signal
 import statistics
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from population import MIXES, Mix, Population, mqueue_ready
+from population import MIXES, Mix, populated
 
 import shmtop
 from shmtop.collect import Collector, collect_snapshot
@@ -139,24 +138,8 @@ def main() -> int:
     parser.add_argument("--scale", choices=sorted(MIXES), default="small")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    if os.geteuid() != 0:
-        print("bench: needs root (mounts /dev/mqueue, raises queues_max)", file=sys.stderr)
-        return 2
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    mix = MIXES[args.scale]
-    population = Population()
-    with mqueue_ready(mix.posix_mq):
-        try:
-            started = time.perf_counter()
-            population.create(mix)
-            print(
-                f"created {mix.total} objects in {time.perf_counter() - started:.1f}s",
-                file=sys.stderr,
-            )
-            report(mix, measure(args.repeat))
-        finally:
-            failures = population.remove_all()
-            print(f"removed everything created ({failures} removals failed)", file=sys.stderr)
+    with populated(args.scale) as (mix, _):
+        report(mix, measure(args.repeat))
     return 0
 
 

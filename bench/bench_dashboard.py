@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
-import signal
 import statistics
 import sys
 import time
@@ -27,7 +25,7 @@ import sysv_ipc
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_collect import machine
-from population import MIXES, Population, mqueue_ready
+from population import MIXES, Population, populated
 
 from shmtop.demo.processes import spawn, stop_all
 from shmtop.tui.app import ShmtopApp
@@ -174,20 +172,8 @@ def main() -> int:
     parser.add_argument("--polls", type=int, default=6)
     parser.add_argument("--interval", type=float, default=2.0)
     args = parser.parse_args()
-    if os.geteuid() != 0:
-        print("bench: needs root (mounts /dev/mqueue, raises queues_max)", file=sys.stderr)
-        return 2
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    mix = MIXES[args.scale]
-    population = Population()
-    with mqueue_ready(mix.posix_mq):
-        try:
-            population.create(mix)
-            print(f"created {mix.total} objects", file=sys.stderr)
-            report(asyncio.run(measure(population, args.polls, args.interval)), args.polls)
-        finally:
-            failures = population.remove_all()
-            print(f"removed everything created ({failures} removals failed)", file=sys.stderr)
+    with populated(args.scale) as (_, population):
+        report(asyncio.run(measure(population, args.polls, args.interval)), args.polls)
     return 0
 
 

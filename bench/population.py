@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -128,3 +131,27 @@ def _mqueue_mounted() -> bool:
 def _write(path: str, value: str) -> None:
     with open(path, "w") as f:
         f.write(value)
+
+
+def _stop_as_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # so `finally` removes what was created, as for Ctrl-C
+
+
+@contextlib.contextmanager
+def populated(scale: str) -> Iterator[tuple[Mix, Population]]:
+    """The mix of `scale` created (as root) for the body, and removed after it, always."""
+    if os.geteuid() != 0:
+        raise SystemExit("bench: needs root (mounts /dev/mqueue, raises queues_max)")
+    signal.signal(signal.SIGTERM, _stop_as_interrupt)
+    mix = MIXES[scale]
+    population = Population()
+    with mqueue_ready(mix.posix_mq):
+        try:
+            started = time.perf_counter()
+            population.create(mix)
+            elapsed = time.perf_counter() - started
+            print(f"created {mix.total} objects in {elapsed:.1f}s", file=sys.stderr)
+            yield mix, population
+        finally:
+            failures = population.remove_all()
+            print(f"removed everything created ({failures} removals failed)", file=sys.stderr)
