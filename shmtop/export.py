@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
+from shmtop.attach import PidLife, is_alive, pid_state
 from shmtop.model import (
     IpcObject,
     Kind,
@@ -31,10 +32,18 @@ SCHEMA = 1
 Json = dict[str, Any]
 
 
-def snapshot_json(snapshot: Snapshot) -> Json:
+def snapshot_json(snapshot: Snapshot, only: set[str] | None = None) -> Json:
+    """The whole document; `only` keeps the objects with these references."""
+    objects = []
+    for obj in snapshot.objects:
+        if only is not None and obj.ref not in only:
+            continue
+        found = object_json(obj, snapshot.users)
+        found.update(use_json(obj, snapshot))
+        objects.append(found)
     return {
         **header_json(snapshot),
-        "objects": [object_json(obj, snapshot.users) for obj in snapshot.objects],
+        "objects": objects,
         "limits": limits_json(snapshot.limits),
         "usage": usage_json(snapshot.usage),
     }
@@ -128,6 +137,50 @@ class _OctalModes(dict[int, str]):
 
 
 _MODES = _OctalModes()
+
+
+def use_json(obj: IpcObject, snapshot: Snapshot) -> Json:
+    """Who uses the object, and whether the pids it recorded are still those processes.
+
+    All null when no /proc scan was made. Queues and semaphore sets cannot be attached:
+    their attachers are [] and attachers_unknown null.
+    """
+    attach = snapshot.attach
+    found: Json = {
+        "attachers": None, "attachers_unknown": None, "cpid_alive": None, "lpid_alive": None,
+    }  # fmt: skip
+    if attach is None:
+        return found
+    found["attachers"] = [
+        {"pid": a.pid, "comm": _text(a.comm), "uid": a.uid,
+         "user": None if a.uid is None else _text(snapshot.users.get(a.uid)),
+         "maps": a.maps, "fds": a.fds}
+        for a in attach.attachers.get(obj.ref, ())
+    ]  # fmt: skip
+    found["attachers_unknown"] = attach.unknown.get(obj.ref)
+    found.update(_liveness(obj, attach.pids))
+    return found
+
+
+def _liveness(obj: IpcObject, lives: Mapping[int, PidLife]) -> Json:
+    if isinstance(obj, SysvShm):
+        cpid = pid_state(obj.cpid, obj.ctime, lives)
+        lpid = pid_state(obj.lpid, _latest(obj.atime, obj.dtime, obj.ctime), lives)
+        return {"cpid_alive": is_alive(cpid), "lpid_alive": is_alive(lpid),
+                "cpid_state": cpid, "lpid_state": lpid}  # fmt: skip
+    if isinstance(obj, SysvMsg):
+        sender = pid_state(obj.lspid, obj.stime, lives)
+        receiver = pid_state(obj.lrpid, obj.rtime, lives)
+        latest = receiver if (obj.rtime or 0) >= (obj.stime or 0) and obj.lrpid else sender
+        return {"lpid_alive": is_alive(latest), "lspid_alive": is_alive(sender),
+                "lrpid_alive": is_alive(receiver), "lspid_state": sender,
+                "lrpid_state": receiver}  # fmt: skip
+    return {}
+
+
+def _latest(*times: int | None) -> int | None:
+    known = [t for t in times if t is not None]
+    return max(known) if known else None
 
 
 def _text(value: str | None) -> str | None:

@@ -9,9 +9,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from shmtop.names import escape_name
+
+if TYPE_CHECKING:
+    from shmtop.attach.model import AttachMap
 
 
 class Kind(enum.StrEnum):
@@ -269,6 +272,7 @@ class Snapshot:
     usage: Mapping[str, UsageItem] = field(default_factory=dict)
     users: Mapping[int, str | None] = field(default_factory=dict)
     unavailable: Mapping[Kind, str] = field(default_factory=dict)
+    attach: AttachMap | None = None  # who uses what, when a /proc scan was asked for
 
     @property
     def objects(self) -> tuple[IpcObject, ...]:

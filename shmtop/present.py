@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple
 
+from shmtop.attach.model import AttachMap
 from shmtop.humanize import human_bytes, local_time, octal_mode
 from shmtop.model import (
     FileType,
@@ -33,12 +34,15 @@ class ObjectRow(NamedTuple):
     mode: str
     size: str
     use: str
+    procs: str
     cpid: str
     lpid: str
     changed: str
 
 
-def object_row(obj: IpcObject, users: Mapping[int, str | None]) -> ObjectRow:
+def object_row(
+    obj: IpcObject, users: Mapping[int, str | None], attach: AttachMap | None = None
+) -> ObjectRow:
     cpid, lpid = pids(obj)
     return ObjectRow(
         ref=obj.ref,
@@ -47,10 +51,20 @@ def object_row(obj: IpcObject, users: Mapping[int, str | None]) -> ObjectRow:
         mode=octal_mode(obj.mode),
         size=size_text(obj),
         use=use_text(obj),
+        procs=procs_text(obj, attach),
         cpid=cpid,
         lpid=lpid,
         changed=local_time(changed_at(obj)),
     )
+
+
+def procs_text(obj: IpcObject, attach: AttachMap | None) -> str:
+    """Processes using it: "2", or "2+3?" when 3 more may be unseen (unreadable /proc)."""
+    if attach is None or isinstance(obj, SysvMsg | SysvSem):
+        return NONE
+    seen = len(attach.attachers.get(obj.ref, ()))
+    unknown = attach.unknown.get(obj.ref, 0)
+    return f"{seen}+{unknown}?" if unknown else str(seen)
 
 
 def key_text(obj: IpcObject) -> str:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
 
+from shmtop.attach import AttachMap, scan_attachers
 from shmtop.collect.devshm import DevShmBuilders, scan_dev_shm
 from shmtop.collect.limits import read_limits
 from shmtop.collect.mqueue import NotMounted, scan_mqueue
@@ -48,9 +49,11 @@ __all__ = ["Collector", "Roots", "collect_snapshot"]
 T = TypeVar("T", SysvShm, SysvMsg, SysvSem)
 
 
-def collect_snapshot(roots: Roots | None = None, kinds: Iterable[Kind] = ALL_KINDS) -> Snapshot:
-    """Read the host's IPC state once."""
-    return Collector(roots, kinds).collect()
+def collect_snapshot(
+    roots: Roots | None = None, kinds: Iterable[Kind] = ALL_KINDS, attachers: bool = False
+) -> Snapshot:
+    """Read the host's IPC state once (and, with `attachers`, who uses each object)."""
+    return Collector(roots, kinds).collect(attachers)
 
 
 class Collector:
@@ -65,7 +68,16 @@ class Collector:
         self._msg_read_second = 0
         self._unavailable: dict[Kind, str] = {}
 
-    def collect(self) -> Snapshot:
+    def collect(self, attachers: bool = False) -> Snapshot:
+        """A snapshot; with `attachers`, also a /proc scan of who uses each object."""
+        snapshot = self._collect()
+        if not attachers:
+            return snapshot
+        attach = scan_attachers(snapshot, self.roots.procfs)
+        users = resolve_users(_all_uids(snapshot, attach))
+        return replace(snapshot, attach=attach, users=users)
+
+    def _collect(self) -> Snapshot:
         started = time.time()
         self._unavailable = {}
         limits = read_limits(self.roots.procfs, self.roots.dev_shm)
@@ -155,6 +167,11 @@ class Collector:
         except OSError as exc:
             self._unavailable[Kind.POSIX_MQ] = f"cannot read {root}: {exc.strerror}"
         return []
+
+
+def _all_uids(snapshot: Snapshot, attach: AttachMap) -> Iterator[int]:
+    yield from (obj.uid for obj in snapshot.objects)
+    yield from (p.uid for p in attach.processes.values() if p.uid is not None)
 
 
 def _qbytes_unchanged(queue: SysvMsg) -> bool:

@@ -1,0 +1,53 @@
+"""Who uses each object: attachers (mappings) and holders (open descriptors), per process."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Attacher:
+    """One process using one object: how many mappings and descriptors it has on it."""
+
+    pid: int
+    comm: str
+    uid: int | None
+    maps: int
+    fds: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessUse:
+    """One process that uses IPC objects: which, and how many bytes of them it maps."""
+
+    pid: int
+    comm: str
+    uid: int | None
+    refs: tuple[str, ...]
+    mapped_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class PidLife:
+    """What /proc says of a pid now: gone, or alive since `started` (epoch seconds)."""
+
+    alive: bool
+    started: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AttachMap:
+    """One scan of /proc: attachers by object reference, and what could not be seen.
+
+    `unreadable` counts processes of this namespace (or of unknown namespace) whose maps or
+    descriptors could not be read: any of them may be using any object.
+    """
+
+    time: float
+    attachers: Mapping[str, tuple[Attacher, ...]] = field(default_factory=dict)
+    unknown: Mapping[str, int] = field(default_factory=dict)
+    processes: Mapping[int, ProcessUse] = field(default_factory=dict)
+    pids: Mapping[int, PidLife] = field(default_factory=dict)
+    unreadable: int = 0
+    scanned: int = 0

@@ -1,0 +1,178 @@
+"""One pass over /proc: which processes use which objects of a snapshot."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+
+from shmtop.attach.liveness import pid_lives
+from shmtop.attach.model import Attacher, AttachMap, ProcessUse
+from shmtop.attach.procscan import (
+    Finding,
+    Gone,
+    Key,
+    Targets,
+    Unreadable,
+    read_process,
+)
+from shmtop.attach.sysvdev import sysv_device
+from shmtop.model import Snapshot
+
+
+def scan_attachers(snapshot: Snapshot, procfs: str = "/proc") -> AttachMap:
+    """Attachers of every object in the snapshot, from each process's maps and descriptors."""
+    started = time.time()
+    targets = _targets(snapshot, procfs)
+    findings, unreadable, scanned = _scan(procfs, targets)
+    attachers = _attachers(findings, targets, procfs)
+    return AttachMap(
+        time=started,
+        attachers=attachers,
+        unknown=_unknown(snapshot, attachers, unreadable),
+        processes=_processes(findings, targets, snapshot, procfs),
+        pids=pid_lives(_recorded_pids(snapshot)),
+        unreadable=unreadable,
+        scanned=scanned,
+    )
+
+
+def _targets(snapshot: Snapshot, procfs: str) -> Targets:
+    attached = {s.id: s.ref for s in snapshot.sysv_shm if s.nattch > 0}
+    files: dict[Key, tuple[str, ...]] = defaultdict(tuple)
+    for entry in (*snapshot.posix_shm, *snapshot.posix_sem, *snapshot.posix_mq):
+        files[(entry.dev, entry.inode)] += (entry.ref,)
+    return Targets(
+        sysv_dev=sysv_device(procfs) if attached else None,
+        sysv=attached,
+        files=dict(files),
+        file_devs=frozenset(dev for dev, _ in files),
+    )
+
+
+def _scan(procfs: str, targets: Targets) -> tuple[list[Finding], int, int]:
+    own_ipc = _ipc_namespace(f"{procfs}/self")
+    same_ns, other_ns = targets.matcher(with_sysv=True), targets.matcher(with_sysv=False)
+    findings, unreadable, scanned = [], 0, 0
+    for pid in _pids(procfs):
+        base = f"{procfs}/{pid}"
+        ipc = _ipc_namespace(base)
+        # Another IPC namespace maps its own shmid N: only its POSIX files can be ours.
+        matcher = other_ns if ipc is not None and ipc != own_ipc else same_ns
+        try:
+            finding = read_process(base, pid, targets, matcher)
+        except Unreadable:
+            unreadable += 1
+            continue
+        except Gone:
+            continue
+        scanned += 1
+        if finding.maps or finding.fds:
+            findings.append(finding)
+    return findings, unreadable, scanned
+
+
+def _pids(procfs: str) -> Iterator[int]:
+    for name in os.listdir(procfs):
+        if name.isdigit():
+            yield int(name)
+
+
+def _ipc_namespace(base: str) -> str | None:
+    try:
+        return os.readlink(f"{base}/ns/ipc")
+    except OSError:  # no permission, or gone: the maps read will tell which
+        return None
+
+
+def _refs(key: Key, targets: Targets) -> tuple[str, ...]:
+    if key[0] == targets.sysv_dev and key[1] in targets.sysv:
+        return (targets.sysv[key[1]],)
+    return targets.files.get(key, ())
+
+
+def _attachers(
+    findings: list[Finding], targets: Targets, procfs: str
+) -> dict[str, tuple[Attacher, ...]]:
+    found: dict[str, list[Attacher]] = defaultdict(list)
+    for finding in findings:
+        comm, uid = _identity(f"{procfs}/{finding.pid}")
+        for ref, (maps, fds) in _uses(finding, targets).items():
+            found[ref].append(Attacher(finding.pid, comm, uid, maps, fds))
+    return {ref: tuple(sorted(found[ref], key=lambda a: a.pid)) for ref in found}
+
+
+def _uses(finding: Finding, targets: Targets) -> dict[str, tuple[int, int]]:
+    """Per reference: (mappings, descriptors) this process has on it."""
+    uses: dict[str, tuple[int, int]] = {}
+    for key in finding.maps.keys() | finding.fds.keys():
+        for ref in _refs(key, targets):
+            maps, fds = uses.get(ref, (0, 0))
+            uses[ref] = (maps + finding.maps[key], fds + finding.fds[key])
+    return uses
+
+
+def _identity(base: str) -> tuple[str, int | None]:
+    """Command name and owner (euid) of a process; what cannot be read stays unknown."""
+    try:
+        with open(f"{base}/comm", "rb") as f:
+            comm = f.read().rstrip(b"\n").decode("utf-8", "surrogateescape")
+    except OSError:
+        comm = "?"
+    try:
+        uid: int | None = os.stat(base).st_uid
+    except OSError:
+        uid = None
+    return comm, uid
+
+
+def _unknown(snapshot: Snapshot, attachers: dict[str, tuple[Attacher, ...]], unreadable: int
+             ) -> dict[str, int]:  # fmt: skip
+    """Attachers that may exist unseen, per object (System V queues and sets have none)."""
+    unknown: dict[str, int] = {}
+    for seg in snapshot.sysv_shm:
+        seen = sum(a.maps for a in attachers.get(seg.ref, ()))
+        missing = seg.nattch - seen  # mappings the kernel counts that no readable process has
+        unknown[seg.ref] = min(missing, max(unreadable, 1)) if missing > 0 else 0
+    for entry in (*snapshot.posix_shm, *snapshot.posix_sem, *snapshot.posix_mq):
+        unknown[entry.ref] = unreadable
+    return unknown
+
+
+def _processes(
+    findings: list[Finding], targets: Targets, snapshot: Snapshot, procfs: str
+) -> dict[int, ProcessUse]:
+    sizes = _mapped_sizes(snapshot)
+    processes = {}
+    for finding in findings:
+        uses = _uses(finding, targets)
+        mapped = {ref for key in finding.maps for ref in _refs(key, targets)}
+        comm, uid = _identity(f"{procfs}/{finding.pid}")
+        processes[finding.pid] = ProcessUse(
+            finding.pid, comm, uid, tuple(sorted(uses)), sum(sizes.get(r, 0) for r in mapped)
+        )
+    return processes
+
+
+def _mapped_sizes(snapshot: Snapshot) -> dict[str, int]:
+    sizes = {s.ref: s.size for s in snapshot.sysv_shm}
+    sizes.update((e.ref, e.size) for e in (*snapshot.posix_shm, *snapshot.posix_sem))
+    return sizes
+
+
+def used_by(snapshot: Snapshot, pid: int) -> set[str]:
+    """References a process uses: maps or holds open, or (queues) last sent to or received
+    from, which is all the kernel records of who uses a queue."""
+    refs: set[str] = set()
+    if snapshot.attach is not None and pid in snapshot.attach.processes:
+        refs.update(snapshot.attach.processes[pid].refs)
+    refs.update(q.ref for q in snapshot.sysv_msg if pid in (q.lspid, q.lrpid))
+    return refs
+
+
+def _recorded_pids(snapshot: Snapshot) -> Iterator[int]:
+    for seg in snapshot.sysv_shm:
+        yield from (seg.cpid, seg.lpid)
+    for queue in snapshot.sysv_msg:
+        yield from (queue.lspid, queue.lrpid)
