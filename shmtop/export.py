@@ -162,7 +162,7 @@ def use_json(obj: IpcObject, snapshot: Snapshot) -> Json:
     return found
 
 
-def _liveness(obj: IpcObject, lives: Mapping[int, PidLife]) -> Json:
+def _liveness(obj: IpcObject, lives: Mapping[int, PidLife | None]) -> Json:
     if isinstance(obj, SysvShm):
         cpid = pid_state(obj.cpid, obj.ctime, lives)
         lpid = pid_state(obj.lpid, _latest(obj.atime, obj.dtime, obj.ctime), lives)

@@ -6,11 +6,14 @@ import ctypes
 import json
 import mmap
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import posix_ipc
@@ -18,6 +21,7 @@ import pytest
 import sysv_ipc
 
 from shmtop.attach import Attacher, AttachMap, PidLife, pid_state, scan_attachers
+from shmtop.attach.liveness import pid_lives
 from shmtop.collect import collect_snapshot
 from shmtop.model import Snapshot
 from tests.holders import Holder, holders
@@ -281,3 +285,28 @@ def test_nobody_sees_its_own_processes(ipc: IpcFactory, hold: Hold) -> None:
     holder = hold(as_nobody)
     seen = run_as_nobody(lambda: list(by_pid(scanned()[1], f"posix-shm:{name}")))
     assert holder.pid in seen
+
+
+def lives_as_nobody(procfs: str) -> dict[int, PidLife | None]:
+    return pid_lives([424242], procfs)
+
+
+@pytest.mark.parametrize(("options", "expected"), [
+    ("rw,nosuid,hidepid=invisible", None),  # hidden, perhaps alive: unknown
+    ("rw,nosuid,hidepid=0", PidLife(alive=False)),
+    ("rw,nosuid", PidLife(alive=False)),
+])  # fmt: skip
+def test_a_missing_pid_is_unknown_where_proc_hides_other_users(
+    options: str, expected: PidLife | None
+) -> None:
+    base = Path(tempfile.mkdtemp(prefix=unique("proc")))  # readable by nobody, unlike tmp_path
+    base.chmod(0o755)
+    procfs = base / "proc"
+    (procfs / "self").mkdir(parents=True)
+    (procfs / "self" / "mountinfo").write_text(
+        f"22 1 0:21 / {procfs} rw,relatime shared:5 - proc proc {options}\\n"
+    )
+    try:
+        assert run_as_nobody(lives_as_nobody, str(procfs)) == {424242: expected}
+    finally:
+        shutil.rmtree(base)

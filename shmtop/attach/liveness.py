@@ -1,43 +1,75 @@
 """Is the process a System V object remembers (creator, last user) still that process?
 
 A pid proves little: pids are reused. A process that started after the moment the object
-recorded its pid cannot be the one it recorded.
+recorded its pid cannot be the one it recorded. Start times come from /proc/PID/stat (clock
+ticks since boot) and the boot time in /proc/stat. Where /proc hides other users' processes
+(hidepid), a missing pid is unknown, not gone.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from shmtop.attach.model import PidLife
 
 SLACK = 1.0  # object times have whole seconds; process start times have clock ticks
+_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def pid_lives(pids: Iterable[int]) -> dict[int, PidLife]:
-    """What each pid is now; pid 0 (none recorded) is left out."""
+def pid_lives(pids: Iterable[int], procfs: str = "/proc") -> dict[int, PidLife | None]:
+    """What each pid is now (None: cannot be known); pid 0 (none recorded) is left out."""
     wanted = {pid for pid in pids if pid > 0}
     if not wanted:
         return {}
-    import psutil  # noqa: PLC0415 (40 ms to import: only commands that need it pay)
+    boot = _boot_time(procfs)
+    hidden = _hides_processes(procfs)
+    return {pid: _life(procfs, pid, boot, hidden) for pid in wanted}
 
-    return {pid: _life(psutil, pid) for pid in wanted}
 
-
-def _life(psutil: Any, pid: int) -> PidLife:
+def _life(procfs: str, pid: int, boot: float | None, hidden: bool) -> PidLife | None:
     try:
-        process = psutil.Process(pid)
-        started = process.create_time()
-        if process.status() == psutil.STATUS_ZOMBIE:
-            return PidLife(alive=False, started=started)
-    except psutil.NoSuchProcess:
-        return PidLife(alive=False)
-    except psutil.AccessDenied:
-        return PidLife(alive=True)
-    return PidLife(alive=True, started=started)
+        with open(f"{procfs}/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except FileNotFoundError:
+        return None if hidden else PidLife(alive=False)
+    except OSError:
+        return None
+    fields = stat[stat.rfind(b")") + 2 :].split()  # after "pid (comm) ", comm may hold spaces
+    if len(fields) < 20 or not fields[19].isdigit():
+        return None
+    started = None if boot is None else boot + int(fields[19]) / _TICKS
+    return PidLife(alive=fields[0] not in (b"Z", b"X"), started=started)
 
 
-def pid_state(pid: int, since: float | None, lives: Mapping[int, PidLife]) -> str | None:
+def _boot_time(procfs: str) -> float | None:
+    try:
+        with open(f"{procfs}/stat", "rb") as f:
+            for line in f:
+                if line.startswith(b"btime "):
+                    return float(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _hides_processes(procfs: str) -> bool:
+    """Whether this /proc hides other users' processes from us (mounted with hidepid)."""
+    if os.geteuid() == 0:
+        return False
+    try:
+        with open(f"{procfs}/self/mountinfo", "rb") as f:
+            mounts = f.read()
+    except OSError:
+        return True  # cannot tell: do not call anyone gone
+    for line in mounts.splitlines():
+        fields = line.split()
+        if len(fields) > 4 and fields[4] == procfs.encode() and b" - proc " in line:
+            return b"hidepid=" in line and b"hidepid=0" not in line
+    return False
+
+
+def pid_state(pid: int, since: float | None, lives: Mapping[int, PidLife | None]) -> str | None:
     """ "alive", "exited", "reused" (a later process has the pid), or None if unknowable.
 
     `since` is when the object recorded the pid (at the latest).

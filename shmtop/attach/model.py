@@ -48,6 +48,6 @@ class AttachMap:
     attachers: Mapping[str, tuple[Attacher, ...]] = field(default_factory=dict)
     unknown: Mapping[str, int] = field(default_factory=dict)
     processes: Mapping[int, ProcessUse] = field(default_factory=dict)
-    pids: Mapping[int, PidLife] = field(default_factory=dict)
+    pids: Mapping[int, PidLife | None] = field(default_factory=dict)  # None: unknowable
     unreadable: int = 0
     scanned: int = 0

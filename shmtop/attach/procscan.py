@@ -1,19 +1,21 @@
 """Reading one process: which target objects its maps and descriptors point at.
 
-A process's maps file is read once, and parsed only if it mentions one of the target devices
-(most processes map no IPC at all). Matching is on (device, inode), never on names. Only
-descriptors whose link could name a /dev/shm or mqueue file are stat'ed.
+A process's maps file is read once and searched only for the target devices (most processes
+map no IPC at all). Matching is on (device, inode), never on names. Only descriptors whose
+link could name a /dev/shm or mqueue file are stat'ed. Every file is reached relative to a
+descriptor of /proc/PID, so the kernel walks that path once per process, not once per file.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 Key = tuple[int, int]  # (device, inode)
+_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+_READ_CHUNK = 1 << 17
 
 
 @dataclass(frozen=True)
@@ -29,29 +31,49 @@ class Targets:
     files: Mapping[Key, tuple[str, ...]]
     file_devs: frozenset[int]
 
-    def matcher(self, with_sysv: bool) -> MapsMatcher:
+    def matcher(self) -> MapsMatcher:
         devs = set(self.file_devs)
-        if with_sysv and self.sysv and self.sysv_dev is not None:
+        if self.sysv and self.sysv_dev is not None:
             devs.add(self.sysv_dev)
         return MapsMatcher({_maps_field(dev): dev for dev in devs})
 
 
 class MapsMatcher:
-    """Finds the mappings on given devices in a maps file, in one pass of one regex.
+    """Finds the mappings on given devices in a maps file.
 
-    A maps line is "start-end perms offset dev inode [path]"; only the dev field is matched,
-    so a path that happens to contain "00:01" matches nothing.
+    A maps line is "start-end perms offset dev inode [path]". The device field is searched
+    for as bytes (most processes have none of it, and no line is split for them), and a hit
+    counts only where it is the line's fourth field, so a path that happens to contain
+    " 00:01 " matches nothing. The needle ends with the device's last digit rather than a
+    space, which makes the search skip along fast.
     """
 
     def __init__(self, fields: Mapping[bytes, int]) -> None:
-        self.fields = fields
-        alternatives = b"|".join(re.escape(field) for field in fields) or b"(?!)"
-        self._line = re.compile(rb"^\S+ \S+ \S+ (" + alternatives + rb") (\d+)", re.MULTILINE)
+        self.needles = [(b" " + field, dev) for field, dev in fields.items()]
 
     def mappings(self, data: bytes) -> list[Key]:
-        if not any(field in data for field in self.fields):
-            return []  # the common case: this process maps no IPC object at all
-        return [(self.fields[m[1]], int(m[2])) for m in self._line.finditer(data)]
+        found: list[Key] = []
+        for needle, dev in self.needles:
+            at = data.find(needle)
+            while at != -1:
+                inode = _inode_after(data, at, len(needle))
+                if inode is not None:
+                    found.append((dev, inode))
+                at = data.find(needle, at + 1)
+        return found
+
+
+def _inode_after(data: bytes, at: int, width: int) -> int | None:
+    """The inode following a device field found at `at`, if it is the fourth field."""
+    after = at + width
+    if data[after : after + 1] != b" ":
+        return None  # a longer device number that merely starts the same
+    line_start = data.rfind(b"\n", 0, at) + 1
+    if data.count(b" ", line_start, at) != 2:  # start-end, perms, offset: then the device
+        return None
+    end = data.find(b" ", after + 1)
+    inode = data[after + 1 : end if end != -1 else None]
+    return int(inode) if inode.isdigit() else None
 
 
 @dataclass(frozen=True)
@@ -59,6 +81,8 @@ class Finding:
     """What one readable process was found to use: mappings and descriptors per key."""
 
     pid: int
+    comm: str
+    uid: int | None
     maps: Counter[Key]
     fds: Counter[Key]
 
@@ -71,22 +95,53 @@ class Gone(Exception):
     """The process exited while it was being read."""
 
 
-def read_process(base: str, pid: int, targets: Targets, matcher: MapsMatcher) -> Finding:
-    """Raises Unreadable or Gone; a kernel thread or zombie simply uses nothing."""
-    mapped = matcher.mappings(_read(f"{base}/maps"))
-    maps = Counter(key for key in mapped if _wanted(key, targets))
-    fds = _held(f"{base}/fd", targets)
-    return Finding(pid, maps, fds)
-
-
-def _read(path: str) -> bytes:
+def read_process(
+    procfs_fd: int, pid: int, targets: Targets, matcher: MapsMatcher, own_ipc: str | None
+) -> Finding | None:
+    """What the process uses, None if nothing. Raises Unreadable or Gone."""
+    pid_fd = _open(str(pid), _DIR, procfs_fd)
     try:
-        with open(path, "rb", buffering=0) as f:
-            return f.read()
+        mapped = matcher.mappings(_read(pid_fd, "maps"))
+        maps = Counter(key for key in mapped if _wanted(key, targets))
+        if any(key[0] == targets.sysv_dev for key in maps) and not _same_ipc(pid_fd, own_ipc):
+            # Another IPC namespace maps its own shmid N, not ours.
+            maps = Counter({key: n for key, n in maps.items() if key[0] != targets.sysv_dev})
+        fds = _held(pid_fd, targets)
+        if not (maps or fds):
+            return None
+        comm, uid = _identity(pid_fd)  # only for processes that use something
+    finally:
+        os.close(pid_fd)
+    return Finding(pid, comm, uid, maps, fds)
+
+
+def _open(name: str, flags: int, dir_fd: int) -> int:
+    try:
+        return os.open(name, flags, dir_fd=dir_fd)
     except PermissionError:
-        raise Unreadable(path) from None
+        raise Unreadable(name) from None
     except (FileNotFoundError, ProcessLookupError):
-        raise Gone(path) from None
+        raise Gone(name) from None
+
+
+def _read(dir_fd: int, name: str) -> bytes:
+    fd = _open(name, os.O_RDONLY | os.O_CLOEXEC, dir_fd)
+    try:
+        chunks = []
+        while chunk := os.read(fd, _READ_CHUNK):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except ProcessLookupError:
+        raise Gone(name) from None
+    finally:
+        os.close(fd)
+
+
+def _same_ipc(pid_fd: int, own_ipc: str | None) -> bool:
+    try:
+        return os.readlink("ns/ipc", dir_fd=pid_fd) == own_ipc
+    except OSError:
+        return False  # cannot tell: not credited with our segments
 
 
 def _wanted(key: Key, targets: Targets) -> bool:
@@ -95,28 +150,27 @@ def _wanted(key: Key, targets: Targets) -> bool:
     return key in targets.files
 
 
-def _held(fd_dir: str, targets: Targets) -> Counter[Key]:
-    try:
-        names = os.listdir(fd_dir)
-    except PermissionError:
-        raise Unreadable(fd_dir) from None
-    except (FileNotFoundError, ProcessLookupError):
-        raise Gone(fd_dir) from None
+def _held(pid_fd: int, targets: Targets) -> Counter[Key]:
+    fd_dir = _open("fd", _DIR, pid_fd)
     found: Counter[Key] = Counter()
-    for name in names:
-        key = _descriptor_key(f"{fd_dir}/{name}")
-        if key is not None and key in targets.files:
-            found[key] += 1
+    try:
+        for name in os.listdir(fd_dir):
+            key = _descriptor_key(fd_dir, name)
+            if key is not None and key in targets.files:
+                found[key] += 1
+    except PermissionError:
+        raise Unreadable("fd") from None
+    finally:
+        os.close(fd_dir)
     return found
 
 
-def _descriptor_key(path: str) -> Key | None:
+def _descriptor_key(fd_dir: int, name: str) -> Key | None:
     """(device, inode) of what a descriptor points at, if it may be a /dev/shm or mq file."""
     try:
-        link = os.readlink(path)
-        if not _may_be_ipc(link):
+        if not _may_be_ipc(os.readlink(name, dir_fd=fd_dir)):
             return None
-        st = os.stat(path)
+        st = os.stat(name, dir_fd=fd_dir)
     except OSError:  # closed meanwhile, or the process is gone
         return None
     return (st.st_dev, st.st_ino)
@@ -127,6 +181,19 @@ def _may_be_ipc(link: str) -> bool:
     if link.startswith(("/dev/shm/", "/dev/mqueue/")):
         return True
     return link.startswith("/") and link.count("/") == 1
+
+
+def _identity(pid_fd: int) -> tuple[str, int | None]:
+    """Command name and owner (euid) of a process; what cannot be read stays unknown."""
+    try:
+        comm = _read(pid_fd, "comm").rstrip(b"\n").decode("utf-8", "surrogateescape")
+    except (Unreadable, Gone, OSError):
+        comm = "?"
+    try:
+        uid: int | None = os.fstat(pid_fd).st_uid
+    except OSError:
+        uid = None
+    return comm, uid
 
 
 def _maps_field(dev: int) -> bytes:

@@ -6,6 +6,7 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 from shmtop.attach.liveness import pid_lives
 from shmtop.attach.model import Attacher, AttachMap, ProcessUse
@@ -13,6 +14,7 @@ from shmtop.attach.procscan import (
     Finding,
     Gone,
     Key,
+    MapsMatcher,
     Targets,
     Unreadable,
     read_process,
@@ -20,19 +22,22 @@ from shmtop.attach.procscan import (
 from shmtop.attach.sysvdev import sysv_device
 from shmtop.model import Snapshot
 
+MAX_THREADS = 4
+
 
 def scan_attachers(snapshot: Snapshot, procfs: str = "/proc") -> AttachMap:
     """Attachers of every object in the snapshot, from each process's maps and descriptors."""
     started = time.time()
     targets = _targets(snapshot, procfs)
     findings, unreadable, scanned = _scan(procfs, targets)
-    attachers = _attachers(findings, targets, procfs)
+    processes = _processes(findings, targets, snapshot)
+    attachers = _attachers(findings, targets, processes)
     return AttachMap(
         time=started,
         attachers=attachers,
         unknown=_unknown(snapshot, attachers, unreadable),
-        processes=_processes(findings, targets, snapshot, procfs),
-        pids=pid_lives(_recorded_pids(snapshot)),
+        processes=processes,
+        pids=pid_lives(_recorded_pids(snapshot), procfs),
         unreadable=unreadable,
         scanned=scanned,
     )
@@ -52,37 +57,54 @@ def _targets(snapshot: Snapshot, procfs: str) -> Targets:
 
 
 def _scan(procfs: str, targets: Targets) -> tuple[list[Finding], int, int]:
+    """Every process, read by as many threads as there are processors.
+
+    The kernel's work (writing each maps file out) releases the GIL, so the processors
+    share it; the Python part stays one at a time.
+    """
     own_ipc = _ipc_namespace(f"{procfs}/self")
-    same_ns, other_ns = targets.matcher(with_sysv=True), targets.matcher(with_sysv=False)
+    matcher = targets.matcher()
+    procfs_fd = os.open(procfs, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        pids = [int(name) for name in os.listdir(procfs_fd) if name.isdigit()]
+        workers = max(1, min(os.cpu_count() or 1, MAX_THREADS, len(pids) // 64))
+
+        def part(share: list[int]) -> tuple[list[Finding], int, int]:
+            return _scan_some(procfs_fd, share, targets, matcher, own_ipc)
+
+        if workers == 1:
+            parts = [part(pids)]
+        else:
+            with ThreadPoolExecutor(workers, thread_name_prefix="shmtop-scan") as pool:
+                parts = list(pool.map(part, [pids[i::workers] for i in range(workers)]))
+    finally:
+        os.close(procfs_fd)
+    findings = sorted((f for found, _, _ in parts for f in found), key=lambda f: f.pid)
+    return findings, sum(p[1] for p in parts), sum(p[2] for p in parts)
+
+
+def _scan_some(
+    procfs_fd: int, pids: list[int], targets: Targets, matcher: MapsMatcher, own_ipc: str | None
+) -> tuple[list[Finding], int, int]:
     findings, unreadable, scanned = [], 0, 0
-    for pid in _pids(procfs):
-        base = f"{procfs}/{pid}"
-        ipc = _ipc_namespace(base)
-        # Another IPC namespace maps its own shmid N: only its POSIX files can be ours.
-        matcher = other_ns if ipc is not None and ipc != own_ipc else same_ns
+    for pid in pids:
         try:
-            finding = read_process(base, pid, targets, matcher)
+            finding = read_process(procfs_fd, pid, targets, matcher, own_ipc)
         except Unreadable:
             unreadable += 1
             continue
         except Gone:
             continue
         scanned += 1
-        if finding.maps or finding.fds:
+        if finding is not None:
             findings.append(finding)
     return findings, unreadable, scanned
-
-
-def _pids(procfs: str) -> Iterator[int]:
-    for name in os.listdir(procfs):
-        if name.isdigit():
-            yield int(name)
 
 
 def _ipc_namespace(base: str) -> str | None:
     try:
         return os.readlink(f"{base}/ns/ipc")
-    except OSError:  # no permission, or gone: the maps read will tell which
+    except OSError:
         return None
 
 
@@ -93,13 +115,13 @@ def _refs(key: Key, targets: Targets) -> tuple[str, ...]:
 
 
 def _attachers(
-    findings: list[Finding], targets: Targets, procfs: str
+    findings: list[Finding], targets: Targets, processes: dict[int, ProcessUse]
 ) -> dict[str, tuple[Attacher, ...]]:
     found: dict[str, list[Attacher]] = defaultdict(list)
     for finding in findings:
-        comm, uid = _identity(f"{procfs}/{finding.pid}")
+        process = processes[finding.pid]
         for ref, (maps, fds) in _uses(finding, targets).items():
-            found[ref].append(Attacher(finding.pid, comm, uid, maps, fds))
+            found[ref].append(Attacher(finding.pid, process.comm, process.uid, maps, fds))
     return {ref: tuple(sorted(found[ref], key=lambda a: a.pid)) for ref in found}
 
 
@@ -111,20 +133,6 @@ def _uses(finding: Finding, targets: Targets) -> dict[str, tuple[int, int]]:
             maps, fds = uses.get(ref, (0, 0))
             uses[ref] = (maps + finding.maps[key], fds + finding.fds[key])
     return uses
-
-
-def _identity(base: str) -> tuple[str, int | None]:
-    """Command name and owner (euid) of a process; what cannot be read stays unknown."""
-    try:
-        with open(f"{base}/comm", "rb") as f:
-            comm = f.read().rstrip(b"\n").decode("utf-8", "surrogateescape")
-    except OSError:
-        comm = "?"
-    try:
-        uid: int | None = os.stat(base).st_uid
-    except OSError:
-        uid = None
-    return comm, uid
 
 
 def _unknown(snapshot: Snapshot, attachers: dict[str, tuple[Attacher, ...]], unreadable: int
@@ -141,16 +149,19 @@ def _unknown(snapshot: Snapshot, attachers: dict[str, tuple[Attacher, ...]], unr
 
 
 def _processes(
-    findings: list[Finding], targets: Targets, snapshot: Snapshot, procfs: str
+    findings: list[Finding], targets: Targets, snapshot: Snapshot
 ) -> dict[int, ProcessUse]:
     sizes = _mapped_sizes(snapshot)
     processes = {}
     for finding in findings:
         uses = _uses(finding, targets)
         mapped = {ref for key in finding.maps for ref in _refs(key, targets)}
-        comm, uid = _identity(f"{procfs}/{finding.pid}")
         processes[finding.pid] = ProcessUse(
-            finding.pid, comm, uid, tuple(sorted(uses)), sum(sizes.get(r, 0) for r in mapped)
+            finding.pid,
+            finding.comm,
+            finding.uid,
+            tuple(sorted(uses)),
+            sum(sizes.get(r, 0) for r in mapped),
         )
     return processes
 
