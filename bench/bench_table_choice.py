@@ -19,10 +19,12 @@ from textual.widgets import DataTable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from shmtop.tui.columns import Context
 from shmtop.tui.tablemodel import TableModel
 from tests.tui.fakes import shm
 
 SIZE = (180, 50)
+ROOT = Context({0: "root"})
 
 
 class DataTableApp(App[None]):
@@ -61,13 +63,13 @@ async def objecttable(rows: int) -> tuple[float, float]:
         table = app.query_one(ObjectTable)
         objects = {obj.ref: obj for obj in (shm(i) for i in range(1, rows + 1))}
         start = time.perf_counter()
-        table.model.apply(objects, {0: "root"}, None, now=0.0)
+        table.model.apply(objects, ROOT, None, now=0.0)
         table.sync()
         await pilot.pause()
         first = time.perf_counter() - start
         changed = {ref: shm(int(ref.split(":")[1]), nattch=2) for ref in list(objects)[::100]}
         start = time.perf_counter()
-        table.model.apply({**objects, **changed}, {0: "root"}, ((), tuple(changed), ()), 1.0)
+        table.model.apply({**objects, **changed}, ROOT, ((), tuple(changed), ()), 1.0)
         table.sync()
         await pilot.pause()
         return first, time.perf_counter() - start
@@ -75,7 +77,7 @@ async def objecttable(rows: int) -> tuple[float, float]:
 
 def _model(rows: int) -> TableModel:
     model = TableModel()
-    model.apply({o.ref: o for o in (shm(i) for i in range(1, rows + 1))}, {0: "root"}, None, 0)
+    model.apply({o.ref: o for o in (shm(i) for i in range(1, rows + 1))}, ROOT, None, 0)
     return model
 
 

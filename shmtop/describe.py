@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
+from shmtop.attach import Attacher, AttachMap, pid_state
 from shmtop.humanize import human_bytes, local_time
 from shmtop.model import (
     FileType,
@@ -196,3 +197,61 @@ _DESCRIBERS: dict[type, Callable[..., list[Field]]] = {
     PosixSem: _posix_sem,
     PosixMq: _posix_mq,
 }
+
+
+def describe_use(obj: IpcObject, attach: AttachMap | None, users: Users) -> list[Field]:
+    """Who uses the object, and whether the pids it recorded are still those processes."""
+    if attach is None:
+        return [Field("attachers", "not scanned yet")]
+    fields = [*_recorded_pids(obj, attach), *_attachers(obj, attach, users)]
+    return fields or [Field("attachers", "none", "no process has it mapped or open")]
+
+
+def _attachers(obj: IpcObject, attach: AttachMap, users: Users) -> list[Field]:
+    if isinstance(obj, SysvMsg | SysvSem):
+        return [Field("attachers", "-", "queues and semaphore sets cannot be attached")]
+    fields = [
+        Field(f"pid {a.pid}", f"{escape_text(a.comm)} ({_owner(a.uid, users)})", _uses(a))
+        for a in attach.attachers.get(obj.ref, ())
+    ]
+    unknown = attach.unknown.get(obj.ref, 0)
+    if unknown:
+        fields.append(Field("unknown", str(unknown), "processes whose /proc could not be read"))
+    if not fields:
+        fields.append(Field("attachers", "none", "no process has it mapped or open"))
+    return fields
+
+
+def _uses(attacher: Attacher) -> str:
+    parts = []
+    if attacher.maps:
+        parts.append(f"{attacher.maps} mapping" + ("s" if attacher.maps > 1 else ""))
+    if attacher.fds:
+        parts.append(f"{attacher.fds} descriptor" + ("s" if attacher.fds > 1 else ""))
+    return ", ".join(parts)
+
+
+def _owner(uid: int | None, users: Users) -> str:
+    return "?" if uid is None else user(uid, users)
+
+
+_STATES = {
+    "alive": "still running",
+    "exited": "gone",
+    "reused": "gone: a later process has that pid",
+    None: "cannot be known",
+}
+
+
+def _recorded_pids(obj: IpcObject, attach: AttachMap) -> list[Field]:
+    recorded: list[tuple[str, int, float | None]] = []
+    if isinstance(obj, SysvShm):
+        last = max((t for t in (obj.atime, obj.dtime, obj.ctime) if t is not None), default=None)
+        recorded = [("creator", obj.cpid, obj.ctime), ("last user", obj.lpid, last)]
+    elif isinstance(obj, SysvMsg):
+        recorded = [("last sender", obj.lspid, obj.stime), ("last receiver", obj.lrpid, obj.rtime)]
+    return [
+        Field(role, str(pid), _STATES[pid_state(pid, since, attach.pids)])
+        for role, pid, since in recorded
+        if pid > 0
+    ]

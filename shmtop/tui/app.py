@@ -15,17 +15,18 @@ from textual.widgets import Footer, Tab, Tabs
 
 from shmtop.collect import Collector, Roots
 from shmtop.model import Snapshot
-from shmtop.tui.columns import VIEWS
+from shmtop.tui.columns import VIEWS, Context
 from shmtop.tui.detail import DetailScreen
 from shmtop.tui.filter import FilterInput
 from shmtop.tui.header import HeaderBar
 from shmtop.tui.help import HelpScreen
 from shmtop.tui.overview import LimitsOverview
 from shmtop.tui.poller import INTERVALS, Poller, SnapshotDiff
+from shmtop.tui.processes import KeyedTable, ProcessesScreen, ProcessObjectsScreen
 from shmtop.tui.table import ObjectTable
 from shmtop.tui.tablemodel import TableModel
 
-Source = Callable[[], Snapshot]
+Source = Callable[[bool], Snapshot]  # source(attachers) -> snapshot
 
 
 def _settle_garbage_collector() -> None:
@@ -77,9 +78,11 @@ class ShmtopApp(App[None]):
         Binding("minus", "interval(-1)", "Faster", id="app.faster", tooltip="Refresh more often"),
         Binding("f5", "refresh_now", "Refresh", show=False, id="app.refresh",
                 tooltip="Collect a snapshot now"),
+        Binding("p", "processes", "Processes", id="app.processes",
+                tooltip="Processes using IPC, and what each uses"),
         *_view_bindings(),
     ]  # fmt: skip
-    MAIN_SCREEN_ACTIONS = frozenset({"filter", "sort_next", "sort_reverse", "view"})
+    MAIN_SCREEN_ACTIONS = frozenset({"filter", "sort_next", "sort_reverse", "view", "processes"})
 
     def __init__(
         self,
@@ -145,12 +148,13 @@ class ShmtopApp(App[None]):
         """Show a new snapshot (a plain method: Textual calls every class's on_* handler)."""
         self.snapshot = diff.snapshot
         changes = None if diff.first else (diff.added, diff.changed, diff.removed)
-        self.model.apply(diff.objects, diff.snapshot.users, changes, time.monotonic())
+        context = Context(diff.users, diff.attach)
+        self.model.apply(diff.objects, context, changes, time.monotonic(), diff.attach_changed)
         self.query_one(LimitsOverview).show(diff.snapshot.usage, diff.snapshot.unavailable)
         self._show_counts(diff.snapshot.host, diff.snapshot.time)
-        if diff.first or diff.added or diff.changed or diff.removed:
+        if diff.first or diff.added or diff.changed or diff.removed or diff.attach_changed:
             self.table.sync()
-            self._update_detail()
+            self._update_screens()
         if diff.first:
             _settle_garbage_collector()
         self.poller.taken()
@@ -167,10 +171,17 @@ class ShmtopApp(App[None]):
         header.filter = self.model.filter
         header.refresh()
 
-    def _update_detail(self) -> None:
-        screen = self.screen
-        if isinstance(screen, DetailScreen) and self.snapshot is not None:
-            screen.show(self.model.objects.get(screen.ref), self.snapshot.users)
+    def _update_screens(self) -> None:
+        """The screen on top, if it shows data, shows the latest."""
+        screen, context = self.screen, self.model.context
+        if self.snapshot is None:
+            return
+        if isinstance(screen, DetailScreen):
+            screen.show(self.model.objects.get(screen.ref), context.users, context.attach)
+        elif isinstance(screen, ProcessesScreen):
+            screen.show(context.attach, context.users)
+        elif isinstance(screen, ProcessObjectsScreen):
+            screen.show(context.attach, self.model.objects)
 
     def _expire_highlights(self) -> None:
         if self.model.expire_highlights(time.monotonic()):
@@ -236,8 +247,22 @@ class ShmtopApp(App[None]):
         self.poller.wake()
 
     def on_object_table_opened(self, event: ObjectTable.Opened) -> None:
-        self.push_screen(DetailScreen(event.ref))
-        self.call_after_refresh(self._update_detail)
+        self._open(DetailScreen(event.ref))
+
+    def on_process_objects_screen_chosen(self, event: ProcessObjectsScreen.Chosen) -> None:
+        self._open(DetailScreen(event.ref))
+
+    def action_processes(self) -> None:
+        self._open(ProcessesScreen())
+
+    def on_processes_screen_chosen(self, event: ProcessesScreen.Chosen) -> None:
+        self._open(ProcessObjectsScreen(event.pid))
+
+    def _open(self, screen: Screen[None]) -> None:
+        """Show a screen with the data already here, and ask for current attachers."""
+        self.push_screen(screen)
+        self.call_after_refresh(self._update_screens)
+        self.poller.scan_attachers_now()
 
     def action_help(self) -> None:
         groups: list[tuple[str, Iterable[BindingType]]] = [
@@ -245,6 +270,7 @@ class ShmtopApp(App[None]):
             ("Table", self._effective(ObjectTable.BINDINGS)),
             ("Filter line", self._effective(FilterInput.BINDINGS[:1])),
             ("Detail view", self._effective(DetailScreen.BINDINGS)),
+            ("Processes", self._effective([*ProcessesScreen.BINDINGS, *KeyedTable.BINDINGS])),
         ]
         self.push_screen(HelpScreen(groups))
 
@@ -267,6 +293,7 @@ class ShmtopApp(App[None]):
         yield SystemCommand("Refresh now", "Collect a snapshot now", self.action_refresh_now)
         yield SystemCommand("Slower", "Refresh less often", lambda: self.action_interval(1))
         yield SystemCommand("Faster", "Refresh more often", lambda: self.action_interval(-1))
+        yield SystemCommand("Processes", "Processes using IPC", self.action_processes)
         for view in VIEWS:
             yield SystemCommand(
                 f"View: {view.title}",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
+from shmtop.attach.model import AttachMap
 from shmtop.humanize import human_bytes, local_time, octal_mode
 from shmtop.model import (
     ALL_KINDS,
@@ -23,18 +24,34 @@ from shmtop.model import (
     SysvShm,
 )
 from shmtop.names import escape_name
-from shmtop.present import NONE, changed_at, key_text, owner_text, pids, size_text, use_text
+from shmtop.present import (
+    NONE,
+    changed_at,
+    key_text,
+    owner_text,
+    pids,
+    procs_text,
+    size_text,
+    use_text,
+)
 
 Users = Mapping[int, "str | None"]
 SortKey = tuple[Any, ...]
+
+
+class Context(NamedTuple):
+    """What cells need besides the object: user names, and who attaches what."""
+
+    users: Users
+    attach: AttachMap | None = None
 
 
 class Column(NamedTuple):
     id: str
     title: str
     width: int
-    cell: Callable[[IpcObject, Users], str]
-    sort: Callable[[IpcObject, Users], Any]
+    cell: Callable[[IpcObject, Context], str]
+    sort: Callable[[IpcObject, Context], Any]
     right: bool = False
     flex: bool = False  # takes a share of spare width (long names)
 
@@ -96,16 +113,16 @@ def _key_value(obj: IpcObject) -> int | None:
     return None if isinstance(obj, PosixEntry) else obj.key
 
 
-def _name_text(obj: IpcObject, users: Users) -> str:
+def _name_text(obj: IpcObject, ctx: Context) -> str:
     return escape_name(obj.name) if isinstance(obj, PosixEntry) else NONE
 
 
-def _name_value(obj: IpcObject, users: Users) -> bytes:
+def _name_value(obj: IpcObject, ctx: Context) -> bytes:
     return obj.name if isinstance(obj, PosixEntry) else b""
 
 
-def _pid_value(index: int) -> Callable[[IpcObject, Users], SortKey]:
-    def value(obj: IpcObject, users: Users) -> SortKey:
+def _pid_value(index: int) -> Callable[[IpcObject, Context], SortKey]:
+    def value(obj: IpcObject, ctx: Context) -> SortKey:
         match obj:
             case SysvShm():
                 return _known((obj.cpid, obj.lpid)[index])
@@ -116,19 +133,28 @@ def _pid_value(index: int) -> Callable[[IpcObject, Users], SortKey]:
     return value
 
 
-def _owner_value(obj: IpcObject, users: Users) -> SortKey:
-    return (owner_text(obj.uid, users), obj.uid)
+def _procs_value(obj: IpcObject, ctx: Context) -> SortKey:
+    """Processes using it, then unknown ones; kinds that cannot be attached sort last."""
+    if ctx.attach is None or isinstance(obj, SysvMsg | SysvSem):
+        return _known(None)
+    seen = len(ctx.attach.attachers.get(obj.ref, ()))
+    return _known((seen, ctx.attach.unknown.get(obj.ref, 0)))
+
+
+def _owner_value(obj: IpcObject, ctx: Context) -> SortKey:
+    return (owner_text(obj.uid, ctx.users), obj.uid)
 
 
 ALL_COLUMNS = (
     Column("kind", "KIND", 9, lambda o, u: o.kind.value, lambda o, u: _KIND_ORDER[o.kind]),
-    Column("ref", "REF", 26, lambda o, u: o.ref, lambda o, u: ref_key(o), flex=True),
+    Column("ref", "REF", 24, lambda o, u: o.ref, lambda o, u: ref_key(o), flex=True),
     Column("key", "KEY", 10, lambda o, u: key_text(o), lambda o, u: _known(_key_value(o))),
-    Column("name", "NAME", 20, _name_text, _name_value, flex=True),
-    Column("owner", "OWNER", 9, lambda o, u: owner_text(o.uid, u), _owner_value),
+    Column("name", "NAME", 18, _name_text, _name_value, flex=True),
+    Column("owner", "OWNER", 9, lambda o, c: owner_text(o.uid, c.users), _owner_value),
     Column("mode", "MODE", 4, lambda o, u: octal_mode(o.mode), lambda o, u: o.mode),
     Column("size", "SIZE", 6, lambda o, u: size_text(o), lambda o, u: _known(_size_value(o)), True),
     Column("use", "USE", 17, lambda o, u: use_text(o), lambda o, u: _known(_use_value(o))),
+    Column("procs", "PROCS", 6, lambda o, c: procs_text(o, c.attach), _procs_value, True),
     Column("cpid", "CPID", 7, lambda o, u: pids(o)[0], _pid_value(0), True),
     Column("lpid", "LPID", 7, lambda o, u: pids(o)[1], _pid_value(1), True),
     Column(
@@ -150,11 +176,11 @@ def field(
 ) -> Column:
     """A column showing one field of the model; None shows as '-' and sorts last."""
 
-    def cell(obj: IpcObject, users: Users) -> str:
+    def cell(obj: IpcObject, ctx: Context) -> str:
         value = getattr(obj, attr)
         return NONE if value is None else text(value)
 
-    def sort(obj: IpcObject, users: Users) -> SortKey:
+    def sort(obj: IpcObject, ctx: Context) -> SortKey:
         return _known(getattr(obj, attr))
 
     return Column(attr, title, width, cell, sort, right)
@@ -172,20 +198,25 @@ def _id_column() -> Column:
     return field("id", "ID", 10)
 
 
-def _status(obj: IpcObject, users: Users) -> str:
+def _status(obj: IpcObject, ctx: Context) -> str:
     if not isinstance(obj, SysvShm):
         return NONE
     flags = [flag for flag, on in (("dest", obj.dest), ("locked", obj.locked)) if on]
     return ",".join(flags) or NONE
 
 
-_COMMON_SYSV = (
-    _id_column(),
-    ALL_COLUMNS[2],  # key
-    ALL_COLUMNS[4],  # owner
-    ALL_COLUMNS[5],  # mode
+def _shared(column_id: str) -> Column:
+    """A column of the all-objects view, reused in a per-kind view."""
+    return next(column for column in ALL_COLUMNS if column.id == column_id)
+
+
+_COMMON_SYSV = (_id_column(), _shared("key"), _shared("owner"), _shared("mode"))
+_COMMON_POSIX = (
+    _shared("name")._replace(width=28),
+    _shared("owner"),
+    _shared("mode"),
+    _shared("procs"),
 )
-_COMMON_POSIX = (ALL_COLUMNS[3]._replace(width=28), ALL_COLUMNS[4], ALL_COLUMNS[5])
 FLEX_MAX = 64  # a flexible column grows to at most this many cells
 
 
@@ -201,7 +232,7 @@ def column_widths(columns: tuple[Column, ...], available: int, gap: int) -> list
     return widths
 
 
-def _type_text(obj: IpcObject, users: Users) -> str:
+def _type_text(obj: IpcObject, ctx: Context) -> str:
     return obj.type.value if isinstance(obj, PosixEntry) else NONE
 
 
@@ -219,6 +250,7 @@ VIEWS: tuple[View, ...] = (
             *_COMMON_SYSV,
             field("size", "SIZE", 7, human_bytes),
             field("nattch", "NATTCH", 6),
+            _shared("procs"),  # mappings and processes differ: both are shown
             Column("status", "STATUS", 11, _status, _status),
             field("cpid", "CPID", 7),
             field("lpid", "LPID", 7),
@@ -306,9 +338,9 @@ VIEWS: tuple[View, ...] = (
 VIEW_BY_ID = {view.id: view for view in VIEWS}
 
 
-def search_text(obj: IpcObject, users: Users) -> str:
+def search_text(obj: IpcObject, ctx: Context) -> str:
     """What the filter matches: reference, name, key in hex and decimal, owner (lower case)."""
-    parts = [obj.ref, owner_text(obj.uid, users)]
+    parts = [obj.ref, owner_text(obj.uid, ctx.users)]
     if isinstance(obj, PosixEntry):
         parts.append(escape_name(obj.name))
     else:

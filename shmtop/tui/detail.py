@@ -11,7 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from shmtop.describe import describe
+from shmtop.attach.model import AttachMap
+from shmtop.describe import Field, describe, describe_use
 from shmtop.model import IpcObject
 from shmtop.tui.safe import plain
 
@@ -35,15 +36,26 @@ class DetailScreen(Screen[None]):
             yield Static(id="fields")
         yield Footer()
 
-    def show(self, obj: IpcObject | None, users: Mapping[int, str | None]) -> None:
+    def show(
+        self, obj: IpcObject | None, users: Mapping[int, str | None], attach: AttachMap | None
+    ) -> None:
         fields = self.query_one("#fields", Static)
         if obj is None:
             fields.update(plain("gone: this object no longer exists (removed since it was listed)"))
             return
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold")
-        table.add_column()
-        table.add_column(style="italic")
-        for field in describe(obj, users):
-            table.add_row(plain(field.name), plain(field.value), plain(field.meaning))
-        fields.update(table)
+        fields.update(_grid(describe(obj, users), describe_use(obj, attach, users)))
+
+
+def _grid(fields: list[Field], used_by: list[Field]) -> Table:
+    """One grid, so values and explanations line up under the "Used by" heading too."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_column(style="italic")
+    for field in fields:
+        table.add_row(plain(field.name), plain(field.value), plain(field.meaning))
+    table.add_row("", "", "")
+    table.add_row(plain("Used by", "underline"), "", "")
+    for field in used_by:
+        table.add_row(plain(field.name), plain(field.value), plain(field.meaning))
+    return table

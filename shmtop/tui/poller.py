@@ -4,18 +4,26 @@ Polls never overlap and never run on the event loop: the thread collects, comput
 added, changed and removed against the previous snapshot (objects a Collector reused are
 identical, so unchanged ones cost an identity check), delivers the result, and waits until
 the UI has taken it before polling again. The UI only ever signals the thread (wake, pause,
-new interval).
+new interval, "scan attachers now").
+
+Who attaches what comes from a /proc scan that costs more than the rest; it runs with a poll
+at most every interval, and no more often than keeps it under a tenth of the time.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
+from shmtop.attach.model import AttachMap
 from shmtop.model import IpcObject, Snapshot
 
 INTERVALS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+SCAN_SHARE = 10  # wait at least ten times what the last attach scan took before the next
+
+Source = Callable[[bool], Snapshot]  # source(attachers) -> snapshot
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,22 @@ class SnapshotDiff:
     changed: tuple[str, ...]
     removed: tuple[str, ...]
     first: bool
+    attach: AttachMap | None = None  # the latest scan (maybe from an earlier poll)
+    attach_changed: tuple[str, ...] = ()  # objects whose attachers changed with this poll
+    users: Mapping[int, str | None] = field(default_factory=dict)  # objects' and attachers'
+
+
+def attach_changes(before: AttachMap | None, after: AttachMap) -> tuple[str, ...]:
+    """References whose attachers or unknown count differ between two scans."""
+    if before is None:
+        return tuple(after.attachers)
+    refs = set(before.attachers) | set(after.attachers) | set(after.unknown)
+    return tuple(
+        ref
+        for ref in refs
+        if before.attachers.get(ref) != after.attachers.get(ref)
+        or before.unknown.get(ref) != after.unknown.get(ref)
+    )
 
 
 def diff_snapshots(previous: Mapping[str, IpcObject] | None, snapshot: Snapshot) -> SnapshotDiff:
@@ -48,12 +72,16 @@ class Poller:
 
     def __init__(
         self,
-        source: Callable[[], Snapshot],
+        source: Source,
         deliver: Callable[[SnapshotDiff], None],
         on_error: Callable[[BaseException], None],
         interval: float = 2.0,
     ) -> None:
         self._source = source
+        self._attach: AttachMap | None = None
+        self._attach_users: Mapping[int, str | None] = {}
+        self._next_scan = 0.0
+        self._scan_wanted = True
         self._deliver = deliver
         self._on_error = on_error
         self.interval = interval
@@ -78,6 +106,11 @@ class Poller:
         """Poll now (after an interval change, or on demand)."""
         self._wake.set()
 
+    def scan_attachers_now(self) -> None:
+        """Poll now, with a fresh attach scan (a detail view wants current attachers)."""
+        self._scan_wanted = True
+        self._wake.set()
+
     def taken(self) -> None:
         """The UI has applied the last diff: the next poll may be delivered."""
         self._taken.set()
@@ -94,7 +127,7 @@ class Poller:
         self, previous: Mapping[str, IpcObject] | None
     ) -> Mapping[str, IpcObject] | None:
         try:
-            diff = diff_snapshots(previous, self._source())
+            diff = self._with_attachers(diff_snapshots(previous, self._collect()))
         except Exception as exc:  # a bug must show, and polling must go on
             self._on_error(exc)
             return previous
@@ -104,3 +137,23 @@ class Poller:
         self._taken.clear()
         self._deliver(diff)
         return diff.objects
+
+    def _collect(self) -> Snapshot:
+        scan = self._scan_wanted or time.monotonic() >= self._next_scan
+        started = time.monotonic()
+        snapshot = self._source(scan)
+        if scan:
+            took = time.monotonic() - started
+            self._scan_wanted = False
+            self._next_scan = time.monotonic() + max(self.interval, SCAN_SHARE * took) - 0.05
+        return snapshot
+
+    def _with_attachers(self, diff: SnapshotDiff) -> SnapshotDiff:
+        """The latest scan travels with every diff; a new one says what it changed."""
+        found = diff.snapshot.attach
+        changed: tuple[str, ...] = ()
+        if found is not None:
+            changed = attach_changes(self._attach, found)
+            self._attach, self._attach_users = found, diff.snapshot.users
+        users = {**self._attach_users, **diff.snapshot.users}
+        return replace(diff, attach=self._attach, attach_changed=changed, users=users)

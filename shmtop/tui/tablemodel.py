@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shmtop.model import ALL_KINDS, IpcObject
-from shmtop.tui.columns import VIEW_BY_ID, VIEWS, Column, View, ref_key, search_text
+from shmtop.tui.columns import VIEW_BY_ID, VIEWS, Column, Context, View, ref_key, search_text
 
-Users = Mapping[int, "str | None"]
 HIGHLIGHT_SECONDS = 3.0
 _CELL_CACHE_SIZE = 4096
 
@@ -35,7 +34,7 @@ class TableModel:
     sort_column: str = "ref"
     reverse: bool = False
     objects: Mapping[str, IpcObject] = field(default_factory=dict)
-    users: Users = field(default_factory=dict)
+    context: Context = field(default_factory=lambda: Context({}))
     order: list[str] = field(default_factory=list)
     cursor: str | None = None
     highlights: dict[str, Highlight] = field(default_factory=dict)
@@ -68,7 +67,7 @@ class TableModel:
         if cached is not None and cached[0] is obj:
             self._cells.move_to_end(ref)
             return cached[1]
-        cells = tuple(column.cell(obj, self.users) for column in self.columns)
+        cells = tuple(column.cell(obj, self.context) for column in self.columns)
         self._cells[ref] = (obj, cells)
         if len(self._cells) > _CELL_CACHE_SIZE:
             self._cells.popitem(last=False)
@@ -88,25 +87,34 @@ class TableModel:
     def apply(
         self,
         objects: Mapping[str, IpcObject],
-        users: Users,
+        context: Context,
         changes: tuple[Iterable[str], Iterable[str], Iterable[str]] | None,
         now: float,
+        used_differently: Iterable[str] = (),
     ) -> None:
         """Take a new set of objects. `changes` (added, changed, removed) may be given when
-        known; without it every object is treated as new (the first snapshot)."""
+        known; without it every object is treated as new (the first snapshot).
+        `used_differently`: objects whose attachers changed, though the objects did not."""
         previous = self.objects
         self.objects = objects  # the poller's fresh mapping, never changed after delivery
-        self.users = users
+        self.context = context
         if changes is None:
             self._sort_keys.clear()
             self._searchable.clear()
             self._reorder()
             return
         added, changed, removed = (tuple(refs) for refs in changes)
+        known = {*added, *changed}  # a new object's attachers are new too: it is added only
+        attached = tuple(ref for ref in used_differently if ref in objects and ref not in known)
+        for ref in attached:
+            self._mark_used_differently(ref, now)
+        changed += attached
         if not (added or changed or removed):
             return  # the same objects: order, cursor and cells all stand
         for ref in changed:
-            self._mark_changed(ref, previous[ref], now)
+            self._cells.pop(ref, None)
+            if ref not in attached:
+                self._mark_changed(ref, previous[ref], now)
         for ref in added:
             self.highlights[ref] = Highlight(now + HIGHLIGHT_SECONDS, None)
         if len(added) + len(changed) + len(removed) > max(64, len(self.order) // 20):
@@ -165,11 +173,16 @@ class TableModel:
         if self.objects[ref].kind in self.view.kinds:  # else not on screen in this view
             self.highlights[ref] = Highlight(now + HIGHLIGHT_SECONDS, frozenset(), old)
 
+    def _mark_used_differently(self, ref: str, now: float) -> None:
+        """Another process attached or let go: the object is the same, its PROCS cell not."""
+        if self.objects[ref].kind in self.view.kinds and ref not in self.highlights:
+            self.highlights[ref] = Highlight(now + HIGHLIGHT_SECONDS, frozenset({"procs"}))
+
     def _changed_columns(self, old: IpcObject, new: IpcObject) -> frozenset[str]:
         return frozenset(
             column.id
             for column in self.columns
-            if column.cell(old, self.users) != column.cell(new, self.users)
+            if column.cell(old, self.context) != column.cell(new, self.context)
         )
 
     def _visible(self, ref: str, obj: IpcObject) -> bool:
@@ -179,7 +192,7 @@ class TableModel:
             return True
         text = self._searchable.get(ref)
         if text is None:
-            text = self._searchable[ref] = search_text(obj, self.users)
+            text = self._searchable[ref] = search_text(obj, self.context)
         return self.filter in text
 
     def _shown(self) -> list[str]:
@@ -197,7 +210,7 @@ class TableModel:
         for ref in refs:
             if ref not in keys:
                 obj = self.objects[ref]
-                keys[ref] = (column.sort(obj, self.users), ref_key(obj))
+                keys[ref] = (column.sort(obj, self.context), ref_key(obj))
 
     def _key_of(self, ref: str) -> Any:
         self._fill_sort_keys([ref])

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import replace
 
+from shmtop.attach.model import Attacher, AttachMap, PidLife, ProcessUse
 from shmtop.collect.usage import usage_of
 from shmtop.model import (
     ALL_KINDS,
@@ -100,20 +101,54 @@ def mixed() -> list[IpcObject]:
 
 
 class FakeSource:
-    """A snapshot source the test controls; counts calls and detects overlapping ones."""
+    """A snapshot source the test controls; counts calls and detects overlapping ones.
 
-    def __init__(self, first: Snapshot) -> None:
+    Snapshots carry `attach` only when the poller asks for an attach scan, as the real
+    collector does.
+    """
+
+    def __init__(self, first: Snapshot, attach: AttachMap | None = None) -> None:
         self.current = first
+        self.attach = attach
         self.calls = 0
+        self.scans = 0
         self.overlapped = False
         self._busy = threading.Lock()
 
-    def __call__(self) -> Snapshot:
+    def __call__(self, attachers: bool = False) -> Snapshot:
         if not self._busy.acquire(blocking=False):
             self.overlapped = True
             raise RuntimeError("two polls at once")
         try:
             self.calls += 1
+            if attachers and self.attach is not None:
+                self.scans += 1
+                return replace(self.current, attach=self.attach)
             return self.current
         finally:
             self._busy.release()
+
+
+def attach_map() -> AttachMap:
+    """Who uses the objects of mixed(): two processes on the segment, a fd holder, unknowns."""
+    postgres = Attacher(4242, "postgres", 0, 1, 0)
+    worker = Attacher(4243, "postgres: wal", 0, 2, 0)
+    return AttachMap(
+        time=T0 + 60,
+        attachers={
+            "sysv-shm:1": (postgres, worker),
+            "posix-shm:/ring0": (Attacher(5000, "ring-writer", 0, 1, 1),),
+            "posix-mq:/jobs": (Attacher(5001, "jobs[bad\x1b]", 65534, 0, 1),),
+        },
+        unknown={"sysv-shm:1": 0, "sysv-shm:2": 0, "sysv-shm:3": 1, "posix-shm:/ring0": 0,
+                 "posix-shm:/[@click=app.quit]x": 0, "posix-sem:/lock": 0, "posix-mq:/jobs": 0},
+        processes={
+            4242: ProcessUse(4242, "postgres", 0, ("sysv-shm:1",), 4096),
+            4243: ProcessUse(4243, "postgres: wal", 0, ("sysv-shm:1",), 4096),
+            5000: ProcessUse(5000, "ring-writer", 0, ("posix-shm:/ring0",), 1 << 20),
+            5001: ProcessUse(5001, "jobs[bad\x1b]", 65534, ("posix-mq:/jobs",), 0),
+        },
+        pids={101: PidLife(True, T0 - 100), 102: PidLife(False), 103: PidLife(True, T0 + 30)},
+        unreadable=0,
+        scanned=40,
+    )  # fmt: skip

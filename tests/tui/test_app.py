@@ -6,6 +6,7 @@ import html
 import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from textual.pilot import Pilot
@@ -13,7 +14,8 @@ from textual.pilot import Pilot
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.detail import DetailScreen
 from shmtop.tui.help import HelpScreen
-from tests.tui.fakes import FakeSource, mixed, pshm, shm, snapshot
+from shmtop.tui.processes import KeyedTable, ProcessesScreen, ProcessObjectsScreen
+from tests.tui.fakes import FakeSource, attach_map, mixed, pshm, shm, snapshot
 
 SIZE = (160, 40)
 
@@ -268,3 +270,78 @@ async def test_polls_never_overlap_and_each_snapshot_is_taken_before_the_next() 
             await pilot.pause(0.01)
         await until(pilot, lambda: source.calls >= 5)
         assert not source.overlapped
+
+
+def make_attached_app() -> tuple[ShmtopApp, FakeSource]:
+    source = FakeSource(snapshot(mixed()), attach_map())
+    return ShmtopApp(source=source, interval=60, kernel="6.0-test"), source
+
+
+async def test_procs_column_counts_processes_and_unknown_ones() -> None:
+    app, _ = make_attached_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        procs = [c.id for c in app.model.columns].index("procs")
+        assert app.model.cells("sysv-shm:1")[procs] == "2"
+        assert app.model.cells("sysv-shm:3")[procs] == "0+1?"
+        assert app.model.cells("sysv-msg:10")[procs] == "-"  # queues cannot be attached
+
+
+async def test_detail_lists_attachers_and_whether_recorded_pids_live() -> None:
+    app, _ = make_attached_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("enter")  # sysv-shm:1
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen))
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        assert re.search(r"pid 4242 +postgres \(root \(0\)\) +1 mapping", text)
+        assert re.search(r"pid 4243 +postgres: wal \(root \(0\)\) +2 mappings", text)
+        assert re.search(r"creator +101 +still running", text)
+
+
+async def test_attach_changes_alone_refresh_and_highlight_the_procs_cell() -> None:
+    app, source = make_attached_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        procs = [c.id for c in app.model.columns].index("procs")
+        source.attach = replace(attach_map(), attachers={})  # every process let go
+        app.poller.scan_attachers_now()
+        await until(pilot, lambda: app.model.cells("sysv-shm:1")[procs] == "0")
+        mark = app.model.highlighted("sysv-shm:1", time.monotonic())
+        assert mark is not None and mark.columns == frozenset({"procs"})
+
+
+async def test_processes_view_leads_to_a_process_then_to_an_objects_detail() -> None:
+    app, _ = make_attached_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("p")
+        await until(pilot, lambda: isinstance(app.screen, ProcessesScreen))
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        assert "ring-writer" in text and "jobs[bad\\x1b]" in text  # escaped, not raw
+        table = app.screen.query_one(KeyedTable)
+        await until(pilot, lambda: table.row_count == 4)
+        table.move_cursor(row=[str(k.value) for k in table.rows].index("5000"))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ProcessObjectsScreen))
+        await pilot.pause(0.2)
+        assert "posix-shm:/ring0" in screen_text(app)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen))
+        assert app.screen.ref == "posix-shm:/ring0"
+        await pilot.press("escape", "escape", "escape")
+        await until(pilot, lambda: len(app.screen_stack) == 1)
+
+
+async def test_the_poller_scans_attachers_at_its_own_cadence_and_on_demand() -> None:
+    app, source = make_attached_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        scans = source.scans
+        app.action_refresh_now()  # a plain refresh: the 60 s interval is not over
+        await until(pilot, lambda: source.calls >= 2)
+        assert source.scans == scans
+        await pilot.press("enter")  # the detail view asks for a scan
+        await until(pilot, lambda: source.scans == scans + 1)

@@ -14,7 +14,7 @@ import pytest
 from textual.pilot import Pilot
 
 from shmtop.tui.app import ShmtopApp
-from tests.tui.fakes import FakeSource, mixed, snapshot
+from tests.tui.fakes import FakeSource, attach_map, mixed, snapshot
 
 SIZE = (150, 34)
 
@@ -33,7 +33,8 @@ def utc() -> Iterator[None]:
 
 
 def app() -> ShmtopApp:
-    return ShmtopApp(source=FakeSource(snapshot(mixed())), interval=60, kernel="6.18.0-test")
+    source = FakeSource(snapshot(mixed()), attach_map())
+    return ShmtopApp(source=source, interval=60, kernel="6.18.0-test")
 
 
 def after_first_snapshot(*keys: str) -> Callable[[Pilot], object]:
@@ -71,3 +72,7 @@ def test_detail_view_of_a_segment_marked_for_removal(snap_compare) -> None:
 def test_help_screen(snap_compare) -> None:
     run = after_first_snapshot("question_mark")
     assert snap_compare(app(), terminal_size=(150, 60), run_before=run)
+
+
+def test_processes_view(snap_compare) -> None:
+    assert snap_compare(app(), terminal_size=SIZE, run_before=after_first_snapshot("p", "s", "r"))

@@ -6,9 +6,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shmtop.model import IpcObject
+from shmtop.tui.columns import Context
 from shmtop.tui.poller import diff_snapshots
 from shmtop.tui.tablemodel import HIGHLIGHT_SECONDS, TableModel
 from tests.tui.fakes import mixed, msg, pshm, shm, snapshot
+
+ROOT = Context({0: "root"})
 
 
 def by_ref(objects: list[IpcObject]) -> dict[str, IpcObject]:
@@ -17,7 +20,7 @@ def by_ref(objects: list[IpcObject]) -> dict[str, IpcObject]:
 
 def loaded(objects: list[IpcObject]) -> TableModel:
     model = TableModel()
-    model.apply(by_ref(objects), {0: "root"}, None, now=0.0)
+    model.apply(by_ref(objects), ROOT, None, now=0.0)
     return model
 
 
@@ -39,21 +42,21 @@ def test_cursor_stays_on_its_object_when_rows_are_inserted_above() -> None:
     model.move_cursor(1)
     assert model.cursor == "sysv-shm:6"
     objects = by_ref([shm(1), shm(2), shm(5), shm(6), shm(7)])
-    model.apply(objects, {}, (["sysv-shm:1", "sysv-shm:2"], [], []), now=1.0)
+    model.apply(objects, ROOT, (["sysv-shm:1", "sysv-shm:2"], [], []), now=1.0)
     assert (model.cursor, model.cursor_index) == ("sysv-shm:6", 3)
 
 
 def test_cursor_moves_to_the_next_row_when_its_object_vanishes() -> None:
     model = loaded([shm(5), shm(6), shm(7)])
     model.move_cursor(1)
-    model.apply(by_ref([shm(5), shm(7)]), {}, ([], [], ["sysv-shm:6"]), now=1.0)
+    model.apply(by_ref([shm(5), shm(7)]), ROOT, ([], [], ["sysv-shm:6"]), now=1.0)
     assert model.cursor == "sysv-shm:7"
 
 
 def test_cursor_moves_to_the_previous_row_when_the_last_row_vanishes() -> None:
     model = loaded([shm(5), shm(6), shm(7)])
     model.move_cursor(2)
-    model.apply(by_ref([shm(5), shm(6)]), {}, ([], [], ["sysv-shm:7"]), now=1.0)
+    model.apply(by_ref([shm(5), shm(6)]), ROOT, ([], [], ["sysv-shm:7"]), now=1.0)
     assert model.cursor == "sysv-shm:6"
 
 
@@ -77,7 +80,7 @@ def test_unknown_values_sort_after_known_ones_across_kinds() -> None:
 def test_changed_cells_and_new_rows_are_highlighted_for_a_moment() -> None:
     model = loaded([shm(1), shm(2)])
     objects = by_ref([shm(1, nattch=4), shm(2), shm(3)])
-    model.apply(objects, {}, (["sysv-shm:3"], ["sysv-shm:1"], []), now=10.0)
+    model.apply(objects, ROOT, (["sysv-shm:3"], ["sysv-shm:1"], []), now=10.0)
     changed = model.highlighted("sysv-shm:1", now=10.5)
     assert changed is not None and changed.columns == frozenset({"use"})
     new = model.highlighted("sysv-shm:3", now=10.5)
@@ -91,7 +94,7 @@ def test_changed_cells_and_new_rows_are_highlighted_for_a_moment() -> None:
 def test_a_change_outside_the_view_is_not_highlighted_and_does_not_fail() -> None:
     model = loaded([shm(1), msg(2)])
     model.set_view("sysv-shm")
-    model.apply(by_ref([shm(1), msg(2, qnum=9)]), {}, ([], ["sysv-msg:2"], []), now=1.0)
+    model.apply(by_ref([shm(1), msg(2, qnum=9)]), ROOT, ([], ["sysv-msg:2"], []), now=1.0)
     assert model.order == ["sysv-shm:1"]
     assert model.highlighted("sysv-msg:2", 1.5) is None
 
@@ -115,7 +118,8 @@ def test_kind_views_show_only_their_kind_with_their_columns() -> None:
     model.set_view("posix-mq")
     assert model.order == ["posix-mq:/jobs"]
     assert [c.id for c in model.columns][:2] == ["name", "owner"]
-    assert model.cells("posix-mq:/jobs")[3] == "3"  # curmsgs
+    columns = [column.id for column in model.columns]
+    assert model.cells("posix-mq:/jobs")[columns.index("curmsgs")] == "3"
     assert model.total_in_view == 1
 
 
@@ -141,6 +145,7 @@ def segments(spec: dict[int, tuple[int, int]]) -> list[IpcObject]:
     st.sampled_from(["ref", "size", "use", "lpid"]),
     st.booleans(),
     st.sampled_from(["", "sysv-shm:1", "0x5eed"]),
+    st.sets(st.integers(1, 60)),
 )
 def test_applying_changes_in_place_orders_rows_as_a_full_sort_would(
     before: dict[int, tuple[int, int]],
@@ -148,6 +153,7 @@ def test_applying_changes_in_place_orders_rows_as_a_full_sort_would(
     column: str,
     reverse: bool,
     text: str,
+    attached: set[int],
 ) -> None:
     def prepared(objects: list[IpcObject]) -> TableModel:
         model = loaded(objects)
@@ -159,6 +165,15 @@ def test_applying_changes_in_place_orders_rows_as_a_full_sort_would(
 
     model = prepared(segments(before))
     diff = diff_snapshots(by_ref(segments(before)), snapshot(segments(after)))
-    model.apply(diff.objects, {0: "root"}, (diff.added, diff.changed, diff.removed), now=1.0)
+    used_differently = [f"sysv-shm:{i}" for i in attached]  # attachers changed (any of them)
+    changes = (diff.added, diff.changed, diff.removed)
+    model.apply(diff.objects, ROOT, changes, 1.0, used_differently)
     assert model.order == prepared(segments(after)).order
     assert model.cursor in model.order or not model.order
+
+
+def test_an_object_new_in_the_same_poll_as_an_attach_scan_is_listed_once() -> None:
+    model = loaded([shm(1)])
+    objects = by_ref([shm(1), shm(2)])
+    model.apply(objects, ROOT, (["sysv-shm:2"], [], []), 1.0, used_differently=["sysv-shm:2"])
+    assert model.order == ["sysv-shm:1", "sysv-shm:2"]
