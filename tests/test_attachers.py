@@ -310,3 +310,34 @@ def test_a_missing_pid_is_unknown_where_proc_hides_other_users(
         assert run_as_nobody(lives_as_nobody, str(procfs)) == {424242: expected}
     finally:
         shutil.rmtree(base)
+
+
+OTHER_MOUNTS = """
+import mmap, os, subprocess, sys
+subprocess.run(["mount", "-t", "tmpfs", "tmpfs", "/dev/shm"], check=True)
+fd = os.open("/dev/shm/" + sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+os.ftruncate(fd, 4096)
+mapping = mmap.mmap(fd, 4096)
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_process_in_another_mount_namespace_is_not_credited_with_a_host_file(
+    ipc: IpcFactory,
+) -> None:
+    name = ipc.posix_shm()  # the host's /dev/shm/NAME
+    other = subprocess.Popen(
+        ["unshare", "--mount", "--propagation", "private", sys.executable, "-c",
+         OTHER_MOUNTS, name[1:]],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert other.stdout is not None
+        assert other.stdout.readline().strip() == "ready"  # maps its own /dev/shm/NAME
+        with open(f"/proc/{other.pid}/maps") as maps:
+            assert f"/dev/shm{name}" in maps.read()
+        _, attach = scanned()
+        assert other.pid not in by_pid(attach, f"posix-shm:{name}")
+    finally:
+        other.communicate("", timeout=10)
