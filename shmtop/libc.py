@@ -165,3 +165,50 @@ def sem_op(semid: int, num: int, delta: int, *, wait: bool = True) -> bool:
 
 def sem_remove(semid: int) -> None:
     _check(_semctl(semid, 0, IPC_RMID))
+
+
+# Reading a set's members, and copying a queue's messages without taking them ----------------
+
+GETPID, GETALL, GETNCNT, GETZCNT = 11, 13, 14, 15
+IPC_NOWAIT_FLAG, MSG_NOERROR, MSG_COPY = 0o4000, 0o10000, 0o40000
+
+_msgrcv = _libc.msgrcv
+_msgrcv.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_long, ctypes.c_int)
+_msgrcv.restype = ctypes.c_ssize_t
+
+
+def _semctl_int(semid: int, num: int, command: int) -> int:
+    result = _semctl(semid, num, command)
+    return _check(result)
+
+
+def sem_members(semid: int, nsems: int) -> list[tuple[int, int, int, int]]:
+    """(value, ncnt, zcnt, pid) of each member. Raises OSError (EACCES, EINVAL/EIDRM)."""
+    values = (ctypes.c_ushort * max(nsems, 1))()
+    _check(_semctl(semid, 0, GETALL, ctypes.byref(values)))
+    return [
+        (
+            int(values[num]),
+            _semctl_int(semid, num, GETNCNT),
+            _semctl_int(semid, num, GETZCNT),
+            _semctl_int(semid, num, GETPID),
+        )
+        for num in range(nsems)
+    ]
+
+
+def msg_copy(msqid: int, index: int, capacity: int) -> tuple[int, bytes] | None:
+    """(mtype, bytes) of the index-th message, copied and left on the queue; None past the
+    end. The queue's qnum, lrpid and rtime do not change. Raises OSError (ENOSYS without
+    CONFIG_CHECKPOINT_RESTORE, EACCES, EINVAL/EIDRM when gone)."""
+    buffer = ctypes.create_string_buffer(ctypes.sizeof(ctypes.c_long) + capacity)
+    flags = MSG_COPY | IPC_NOWAIT_FLAG | MSG_NOERROR
+    size = _msgrcv(msqid, buffer, capacity, index, flags)
+    if size < 0:
+        err = ctypes.get_errno()
+        if err == errno.ENOMSG:
+            return None
+        raise OSError(err, os.strerror(err))
+    mtype = ctypes.c_long.from_buffer(buffer).value
+    start = ctypes.sizeof(ctypes.c_long)
+    return mtype, buffer.raw[start : start + size]

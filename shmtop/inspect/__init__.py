@@ -1,0 +1,133 @@
+"""Looking inside objects without disturbing them: bytes, semaphore members, queued messages.
+
+No UI imports. Every function raises Vanished (gone or replaced), NotPermitted, or
+Unsupported (not possible for this object or kernel) with a message for people.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from dataclasses import dataclass
+from typing import Protocol
+
+from shmtop.attach.model import AttachMap
+from shmtop.collect.devshm import SEM_PREFIX
+from shmtop.collect.roots import Roots
+from shmtop.errors import NotPermitted, Unsupported, Vanished
+from shmtop.inspect.hexdump import hexdump_lines
+from shmtop.inspect.posix import PosixReader
+from shmtop.inspect.sysv import SysvReader
+from shmtop.libc import msg_copy, sem_members
+from shmtop.model import IpcObject, PosixMq, PosixSem, PosixShm, SysvMsg, SysvSem, SysvShm
+
+__all__ = [
+    "ContentReader",
+    "Member",
+    "Message",
+    "hexdump_lines",
+    "open_reader",
+    "peek_messages",
+    "set_members",
+]
+
+MESSAGE_HEAD = 32  # bytes of each message shown
+MESSAGE_LIMIT = 1000  # messages listed at most
+_CAPACITY_LIMIT = 16 << 20
+
+
+class ContentReader(Protocol):
+    ref: str
+    note: str | None
+
+    @property
+    def size(self) -> int: ...
+
+    def read(self, offset: int, length: int) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+def open_reader(obj: IpcObject, attach: AttachMap | None, roots: Roots | None = None
+                ) -> ContentReader:  # fmt: skip
+    """A reader of the object's bytes (segments, POSIX objects and semaphore files)."""
+    roots = roots or Roots()
+    if isinstance(obj, SysvShm):
+        mappers = [a.pid for a in attach.attachers.get(obj.ref, ()) if a.maps] if attach else []
+        return SysvReader(obj, mappers, roots.procfs)
+    if isinstance(obj, PosixShm):
+        return PosixReader(obj, os.fsencode(roots.dev_shm) + obj.name)
+    if isinstance(obj, PosixSem):
+        return PosixReader(obj, os.fsencode(roots.dev_shm) + b"/" + SEM_PREFIX + obj.name[1:])
+    if isinstance(obj, PosixMq):
+        raise Unsupported(
+            f"{obj.ref}: a POSIX queue's messages cannot be read without taking them off it"
+        )
+    raise Unsupported(f"{obj.ref} holds no bytes to dump: `shmtop show {obj.ref}` lists its "
+                      + ("messages" if isinstance(obj, SysvMsg) else "members"))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One semaphore of a System V set: value, processes waiting, last operation's pid."""
+
+    num: int
+    value: int
+    ncnt: int  # waiting for the value to increase
+    zcnt: int  # waiting for the value to become zero
+    pid: int
+
+
+def set_members(semset: SysvSem) -> list[Member]:
+    try:
+        members = sem_members(semset.id, semset.nsems)
+    except OSError as exc:
+        raise _failure(semset, exc, "its members") from None
+    return [Member(num, *member) for num, member in enumerate(members)]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One queued message, copied and left where it was."""
+
+    index: int
+    mtype: int
+    size: int
+    head: bytes
+
+
+def peek_messages(queue: SysvMsg, limit: int = MESSAGE_LIMIT) -> list[Message]:
+    """Up to `limit` messages in queue order; the queue's qnum, lrpid and rtime stay."""
+    capacity = min(max(queue.cbytes, _msgmax()), _CAPACITY_LIMIT)
+    messages = []
+    for index in range(limit):
+        try:
+            copied = msg_copy(queue.id, index, capacity)
+        except OSError as exc:
+            raise _failure(queue, exc, "its messages") from None
+        if copied is None:
+            break
+        mtype, body = copied
+        messages.append(Message(index, mtype, len(body), body[:MESSAGE_HEAD]))
+    return messages
+
+
+def _msgmax() -> int:
+    try:
+        with open("/proc/sys/kernel/msgmax") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return 8192
+
+
+def _failure(obj: IpcObject, exc: OSError, what: str) -> Exception:
+    if exc.errno in (errno.EINVAL, errno.EIDRM):
+        return Vanished(f"{obj.ref} no longer exists")
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return NotPermitted(f"{obj.ref} is not readable by you, so neither are {what}")
+    if exc.errno == errno.ENOSYS:
+        return Unsupported(
+            "this kernel cannot copy messages without taking them (MSG_COPY needs "
+            "CONFIG_CHECKPOINT_RESTORE)"
+        )
+    return exc

@@ -1,0 +1,66 @@
+"""Reading a /dev/shm file's bytes without disturbing it: pread, never mmap.
+
+A read-only mapping of a sparse tmpfs file allocates pages when read and dies with SIGBUS if
+the file is truncated meanwhile; pread allocates nothing (holes read as zeros) and returns
+fewer bytes past the end of a shrunk file.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+from shmtop.errors import NotPermitted, Unsupported, Vanished
+from shmtop.model import FileType, PosixEntry
+
+_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+
+
+class PosixReader:
+    """Bounded reads of one POSIX shared memory object (or semaphore file)."""
+
+    note: str | None = None
+
+    def __init__(self, entry: PosixEntry, path: bytes) -> None:
+        if entry.type is not FileType.FILE:
+            raise Unsupported(f"{entry.ref} is a {entry.type.value}, not a shared memory object")
+        self.ref = entry.ref
+        self._fd = _open(path, entry)
+        try:
+            now = os.fstat(self._fd)
+            same = (now.st_dev, now.st_ino) == (entry.dev, entry.inode)
+            if not (stat.S_ISREG(now.st_mode) and same):
+                raise Vanished(f"{entry.ref} was replaced since it was listed")
+        except BaseException:
+            os.close(self._fd)
+            raise
+
+    @property
+    def size(self) -> int:
+        return os.fstat(self._fd).st_size
+
+    def read(self, offset: int, length: int) -> bytes:
+        """Up to `length` bytes at `offset`; fewer at the end of the object."""
+        return os.pread(self._fd, length, offset)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+def _open(path: bytes, entry: PosixEntry) -> int:
+    try:
+        try:
+            return os.open(path, _FLAGS | os.O_NOATIME)  # leaves atime alone: owner or root
+        except PermissionError:
+            return os.open(path, _FLAGS)
+    except FileNotFoundError:
+        raise Vanished(f"{entry.ref} no longer exists") from None
+    except PermissionError:
+        raise NotPermitted(f"{entry.ref} is not readable by you (mode {entry.mode:04o})") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise Vanished(f"{entry.ref} was replaced by a symlink") from None
+        raise

@@ -1,0 +1,111 @@
+"""Reading a System V segment's bytes while disturbing it as little as the kernel allows.
+
+1. As root, when some process maps the segment: open that process's
+   /proc/PID/map_files/START-END, a descriptor of the segment's own file, and pread it.
+   Nothing about the segment changes (no attach: nattch, lpid, atime stay), and pages never
+   written read as zeros without being allocated.
+2. Otherwise: attach read-only (never read-write) for the read alone and detach at once. The
+   segment's lpid, atime and dtime then show shmtop; `note` says so. As root the bytes are
+   still read through the file (map_files of our own mapping); without root they are read
+   through the mapping, which allocates pages never written before.
+
+Descriptors are opened per read and closed: holding one would keep a removed segment's memory
+alive.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+import sysv_ipc
+
+from shmtop.attach.sysvdev import sysv_device
+from shmtop.errors import NotPermitted, Vanished
+from shmtop.model import SysvShm
+
+ATTACH_NOTE = (
+    "attached read-only to read it, so its lpid and atime/dtime now name shmtop "
+    "(as root, shmtop reads through a process that maps it and changes nothing)"
+)
+
+
+class SysvReader:
+    """Bounded reads of one System V segment."""
+
+    def __init__(self, segment: SysvShm, mappers: Iterable[int], procfs: str = "/proc") -> None:
+        self.ref = segment.ref
+        self.shmid = segment.id
+        self.size = segment.size
+        self.note: str | None = None
+        self._procfs = procfs
+        self._mappers = list(mappers)
+        self._root = os.geteuid() == 0
+
+    def read(self, offset: int, length: int) -> bytes:
+        length = max(0, min(length, self.size - offset))
+        if length == 0:
+            return b""
+        if self._root:
+            for pid in list(self._mappers):
+                data = self._read_mapped_by(pid, offset, length)
+                if data is not None:
+                    return data
+                self._mappers.remove(pid)  # detached or gone since: try the next
+        return self._read_attached(offset, length)
+
+    def close(self) -> None:
+        """Nothing is held between reads."""
+
+    def _read_mapped_by(self, pid: int, offset: int, length: int) -> bytes | None:
+        path = _map_file(self._procfs, pid, self.shmid)
+        if path is None:
+            return None
+        return _pread_file(path, offset, length, self.shmid)
+
+    def _read_attached(self, offset: int, length: int) -> bytes:
+        try:
+            segment = sysv_ipc.attach(self.shmid, None, sysv_ipc.SHM_RDONLY)
+        except sysv_ipc.PermissionsError:
+            raise NotPermitted(f"{self.ref} is not readable by you") from None
+        except sysv_ipc.ExistentialError:
+            raise Vanished(f"{self.ref} no longer exists") from None
+        self.note = ATTACH_NOTE
+        try:
+            if self._root:
+                path = _map_file(self._procfs, os.getpid(), self.shmid)
+                data = None if path is None else _pread_file(path, offset, length, self.shmid)
+                if data is not None:
+                    return data
+            return segment.read(length, offset)
+        finally:
+            segment.detach()
+
+
+def _map_file(procfs: str, pid: int, shmid: int) -> str | None:
+    """The map_files entry of pid's mapping of segment shmid, if it has one."""
+    device = sysv_device(procfs)
+    if device is None:
+        return None
+    field = f" {os.major(device):02x}:{os.minor(device):02x} {shmid} ".encode()
+    try:
+        with open(f"{procfs}/{pid}/maps", "rb") as f:
+            for line in f:
+                if field in line:
+                    return f"{procfs}/{pid}/map_files/{line.split(None, 1)[0].decode()}"
+    except OSError:
+        return None
+    return None
+
+
+def _pread_file(path: str, offset: int, length: int, shmid: int) -> bytes | None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        if os.fstat(fd).st_ino != shmid:  # the range now maps something else
+            return None
+        return os.pread(fd, length, offset)
+    finally:
+        os.close(fd)
