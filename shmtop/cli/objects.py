@@ -1,0 +1,48 @@
+"""Finding the object a reference names, and saying plainly why something cannot be done."""
+
+from __future__ import annotations
+
+import argparse
+
+from shmtop.cli.errors import EXIT_USAGE, CliError
+from shmtop.cli.options import roots_of
+from shmtop.collect import collect_snapshot
+from shmtop.model import IpcObject, Kind, PosixEntry, Snapshot
+from shmtop.present import owner_text
+from shmtop.refs import Ref, parse_ref
+
+
+def find_object(args: argparse.Namespace, text: str, attachers: bool) -> tuple[Snapshot, IpcObject]:
+    """The snapshot (of the reference's kind) and the object; CliError if there is none."""
+    try:
+        ref = parse_ref(text)
+    except ValueError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+    snapshot = collect_snapshot(roots_of(args), [ref.kind], attachers=attachers)
+    if ref.kind in snapshot.unavailable:
+        raise CliError(snapshot.unavailable[ref.kind])
+    for obj in snapshot.objects:
+        if _is(obj, ref):
+            return snapshot, obj
+    raise CliError(f"{text}: no such object (it may have been removed)")
+
+
+def _is(obj: IpcObject, ref: Ref) -> bool:
+    if obj.kind is not ref.kind:
+        return False
+    if isinstance(obj, PosixEntry):
+        return obj.name == ref.name
+    return obj.id == ref.id
+
+
+def denied(obj: IpcObject, snapshot: Snapshot, doing: str) -> str:
+    """ "posix-shm:/x belongs to postgres (uid 999), mode 0600: reading it needs ..." """
+    owner = owner_text(obj.uid, snapshot.users)
+    needed = "root" if obj.uid == 0 else f"{owner} or root"
+    return (
+        f"{obj.ref} belongs to {owner} (uid {obj.uid}), mode {obj.mode & 0o777:04o}: "
+        f"{doing} it needs {needed}"
+    )
+
+
+KINDS_WITH_BYTES = (Kind.SYSV_SHM, Kind.POSIX_SHM, Kind.POSIX_SEM)

@@ -1,0 +1,115 @@
+"""`shmtop show REF`: every field of one object, who uses it, and what it holds."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from shmtop.cli.objects import denied, find_object
+from shmtop.cli.output import write_json
+from shmtop.cli.table import render_table
+from shmtop.describe import Field, describe, describe_use
+from shmtop.errors import NotPermitted, Unsupported, Vanished
+from shmtop.export import SCHEMA, object_json, use_json
+from shmtop.inspect import MESSAGE_LIMIT, Member, Message, peek_messages, set_members
+from shmtop.model import IpcObject, PosixMq, Snapshot, SysvMsg, SysvSem
+from shmtop.names import escape_name
+
+POSIX_MQ_NOTE = "a POSIX queue's messages cannot be read without taking them off it"
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "show",
+        help="every field of one object, its users, members or queued messages",
+        description="Show one object: every field, who uses it, and for a System V semaphore "
+        "set its members, for a System V queue its messages (copied, never taken).",
+    )
+    parser.add_argument("ref", metavar="REF", help="e.g. sysv-sem:65 or posix-shm:/ring0")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(command="show", run=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    snapshot, obj = find_object(args, args.ref, attachers=True)
+    contents, problem = _contents(obj, snapshot)
+    if args.json:
+        document = {"schema": SCHEMA, **object_json(obj, snapshot.users)}
+        document.update(use_json(obj, snapshot))
+        document.update(_contents_json(obj, contents, problem))
+        write_json(document)
+    else:
+        sys.stdout.write(_render(obj, snapshot, contents))
+    if problem:
+        print(f"shmtop: note: {problem}", file=sys.stderr)
+    return 0
+
+
+def _contents(obj: IpcObject, snapshot: Snapshot) -> tuple[list[Any] | None, str | None]:
+    """Members or messages, or why they cannot be had (the object itself is still shown)."""
+    try:
+        if isinstance(obj, SysvSem):
+            return set_members(obj), None
+        if isinstance(obj, SysvMsg):
+            return peek_messages(obj), None
+    except NotPermitted:
+        return None, denied(obj, snapshot, "reading the contents of")
+    except (Vanished, Unsupported) as exc:
+        return None, str(exc)
+    return None, None
+
+
+def _contents_json(
+    obj: IpcObject, contents: list[Any] | None, problem: str | None
+) -> dict[str, Any]:
+    if isinstance(obj, SysvSem):
+        members = None if contents is None else [_member_json(m) for m in contents]
+        return {"semaphores": members, "problem": problem}
+    if isinstance(obj, SysvMsg):
+        messages = None if contents is None else [_message_json(m) for m in contents]
+        return {"messages": messages, "problem": problem}
+    if isinstance(obj, PosixMq):
+        return {"messages": None, "problem": POSIX_MQ_NOTE}
+    return {}
+
+
+def _member_json(m: Member) -> dict[str, int]:
+    return {"num": m.num, "value": m.value, "ncnt": m.ncnt, "zcnt": m.zcnt, "pid": m.pid}
+
+
+def _message_json(m: Message) -> dict[str, Any]:
+    return {"index": m.index, "mtype": m.mtype, "size": m.size, "head_hex": m.head.hex()}
+
+
+def _render(obj: IpcObject, snapshot: Snapshot, contents: list[Any] | None) -> str:
+    lines = [_fields(describe(obj, snapshot.users)), "\nUsed by\n",
+             _fields(describe_use(obj, snapshot.attach, snapshot.users))]  # fmt: skip
+    if isinstance(obj, SysvSem) and contents is not None:
+        lines += ["\nMembers\n", _members(contents)]
+    elif isinstance(obj, SysvMsg) and contents is not None:
+        lines += [f"\nMessages (copied, left on the queue; at most {MESSAGE_LIMIT})\n",
+                  _messages(contents)]  # fmt: skip
+    elif isinstance(obj, PosixMq):
+        lines.append(f"\nMessages: {POSIX_MQ_NOTE}\n")
+    return "".join(lines)
+
+
+def _fields(fields: list[Field]) -> str:
+    rows = [(f.name, f.value, f.meaning) for f in fields]
+    return render_table(("FIELD", "VALUE", "MEANING"), rows)
+
+
+def _members(members: list[Member]) -> str:
+    rows = [(str(m.num), str(m.value), str(m.ncnt), str(m.zcnt), str(m.pid)) for m in members]
+    return render_table(("NUM", "VALUE", "NCNT", "ZCNT", "PID"), rows, frozenset(range(5)))
+
+
+def _messages(messages: list[Message]) -> str:
+    rows = [
+        (str(m.index), str(m.mtype), str(m.size), m.head.hex(" "), escape_name(m.head))
+        for m in messages
+    ]
+    return render_table(("INDEX", "MTYPE", "SIZE", "FIRST BYTES", "AS TEXT"), rows,
+                        frozenset({0, 1, 2}))  # fmt: skip
