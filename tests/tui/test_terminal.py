@@ -8,6 +8,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import secrets
 import select
 import shutil
 import signal
@@ -118,7 +119,9 @@ def read_until(fd: int, wanted: list[bytes], timeout: float = 20.0) -> bytes:
 
 
 def test_hostile_names_reach_the_terminal_escaped_never_raw(ipc: IpcFactory) -> None:
-    tag = unique("pty").encode()
+    # Short and fixed in length: a long tag would push the names past the NAME column's width
+    # (they are then cut with "…"), and unique()'s counter grows with the number of tests run.
+    tag = f"pty{secrets.token_hex(4)}".encode()
     for raw in HOSTILE:
         ipc.file(tag + raw, b"x")
     # The escaped names must appear; the narrowest filter keeps them all on screen.
