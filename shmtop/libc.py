@@ -182,8 +182,9 @@ def _semctl_int(semid: int, num: int, command: int) -> int:
     return _check(result)
 
 
-def sem_members(semid: int, nsems: int) -> list[tuple[int, int, int, int]]:
-    """(value, ncnt, zcnt, pid) of each member. Raises OSError (EACCES, EINVAL/EIDRM)."""
+def sem_members(semid: int, nsems: int, limit: int) -> list[tuple[int, int, int, int]]:
+    """(value, ncnt, zcnt, pid) of the first `limit` members. Raises OSError (EACCES,
+    EINVAL/EIDRM)."""
     values = (ctypes.c_ushort * max(nsems, 1))()
     _check(_semctl(semid, 0, GETALL, ctypes.byref(values)))
     return [
@@ -193,22 +194,28 @@ def sem_members(semid: int, nsems: int) -> list[tuple[int, int, int, int]]:
             _semctl_int(semid, num, GETZCNT),
             _semctl_int(semid, num, GETPID),
         )
-        for num in range(nsems)
+        for num in range(min(nsems, limit))
     ]
 
 
-def msg_copy(msqid: int, index: int, capacity: int) -> tuple[int, bytes] | None:
-    """(mtype, bytes) of the index-th message, copied and left on the queue; None past the
-    end. The queue's qnum, lrpid and rtime do not change. Raises OSError (ENOSYS without
-    CONFIG_CHECKPOINT_RESTORE, EACCES, EINVAL/EIDRM when gone)."""
-    buffer = ctypes.create_string_buffer(ctypes.sizeof(ctypes.c_long) + capacity)
-    flags = MSG_COPY | IPC_NOWAIT_FLAG | MSG_NOERROR
-    size = _msgrcv(msqid, buffer, capacity, index, flags)
-    if size < 0:
-        err = ctypes.get_errno()
-        if err == errno.ENOMSG:
-            return None
-        raise OSError(err, os.strerror(err))
-    mtype = ctypes.c_long.from_buffer(buffer).value
-    start = ctypes.sizeof(ctypes.c_long)
-    return mtype, buffer.raw[start : start + size]
+class MessageCopier:
+    """Copies a queue's messages, each left on the queue, into one buffer reused for all."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._buffer = ctypes.create_string_buffer(ctypes.sizeof(ctypes.c_long) + capacity)
+
+    def copy(self, msqid: int, index: int) -> tuple[int, bytes] | None:
+        """(mtype, bytes) of the index-th message; None past the end. The queue's qnum, lrpid
+        and rtime do not change. Raises OSError (ENOSYS without CONFIG_CHECKPOINT_RESTORE,
+        EACCES, EINVAL/EIDRM when gone)."""
+        flags = MSG_COPY | IPC_NOWAIT_FLAG | MSG_NOERROR
+        size = _msgrcv(msqid, self._buffer, self.capacity, index, flags)
+        if size < 0:
+            err = ctypes.get_errno()
+            if err == errno.ENOMSG:
+                return None
+            raise OSError(err, os.strerror(err))
+        mtype = ctypes.c_long.from_buffer(self._buffer).value
+        start = ctypes.sizeof(ctypes.c_long)
+        return mtype, self._buffer.raw[start : start + size]

@@ -76,6 +76,17 @@ def owner_text(uid: int, users: Mapping[int, str | None]) -> str:
     return str(uid) if name is None else escape_text(name)
 
 
+def denied(obj: IpcObject, users: Mapping[int, str | None], doing: str) -> str:
+    """ "posix-shm:/x belongs to postgres (uid 999), mode 0600: reading it needs postgres or
+    root" """
+    owner = owner_text(obj.uid, users)
+    needed = "root" if obj.uid == 0 else f"{owner} or root"
+    return (
+        f"{obj.ref} belongs to {owner} (uid {obj.uid}), mode {obj.mode & 0o777:04o}: "
+        f"{doing} it needs {needed}"
+    )
+
+
 def size_text(obj: IpcObject) -> str:
     """Bytes the object holds: segment or file size, bytes queued."""
     match obj:

@@ -7,11 +7,12 @@ import sys
 from typing import Any
 
 from shmtop.cli.errors import EXIT_USAGE, CliError
-from shmtop.cli.objects import denied, find_object
+from shmtop.cli.objects import find_object
 from shmtop.cli.options import roots_of
 from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.inspect import ContentReader, hexdump_lines, open_reader
 from shmtop.model import SysvShm
+from shmtop.present import denied
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
@@ -49,13 +50,13 @@ def run(args: argparse.Namespace) -> int:
     except Unsupported as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
     except NotPermitted:
-        raise CliError(denied(obj, snapshot, "reading")) from None
+        raise CliError(denied(obj, snapshot.users, "reading")) from None
     except Vanished as exc:
         raise CliError(str(exc)) from None
     try:
         _dump(reader, args.offset, args.length)
     except NotPermitted:
-        raise CliError(denied(obj, snapshot, "reading")) from None
+        raise CliError(denied(obj, snapshot.users, "reading")) from None
     except Vanished as exc:
         raise CliError(str(exc)) from None
     finally:

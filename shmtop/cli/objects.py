@@ -7,8 +7,7 @@ import argparse
 from shmtop.cli.errors import EXIT_USAGE, CliError
 from shmtop.cli.options import roots_of
 from shmtop.collect import collect_snapshot
-from shmtop.model import IpcObject, Kind, PosixEntry, Snapshot
-from shmtop.present import owner_text
+from shmtop.model import IpcObject, PosixEntry, Snapshot
 from shmtop.refs import Ref, parse_ref
 
 
@@ -33,16 +32,3 @@ def _is(obj: IpcObject, ref: Ref) -> bool:
     if isinstance(obj, PosixEntry):
         return obj.name == ref.name
     return obj.id == ref.id
-
-
-def denied(obj: IpcObject, snapshot: Snapshot, doing: str) -> str:
-    """ "posix-shm:/x belongs to postgres (uid 999), mode 0600: reading it needs ..." """
-    owner = owner_text(obj.uid, snapshot.users)
-    needed = "root" if obj.uid == 0 else f"{owner} or root"
-    return (
-        f"{obj.ref} belongs to {owner} (uid {obj.uid}), mode {obj.mode & 0o777:04o}: "
-        f"{doing} it needs {needed}"
-    )
-
-
-KINDS_WITH_BYTES = (Kind.SYSV_SHM, Kind.POSIX_SHM, Kind.POSIX_SEM)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from shmtop.cli.objects import denied, find_object
+from shmtop.cli.objects import find_object
 from shmtop.cli.output import write_json
 from shmtop.cli.table import render_table
 from shmtop.describe import Field, describe, describe_use
@@ -15,6 +15,7 @@ from shmtop.export import SCHEMA, object_json, use_json
 from shmtop.inspect import MESSAGE_LIMIT, Member, Message, peek_messages, set_members
 from shmtop.model import IpcObject, PosixMq, Snapshot, SysvMsg, SysvSem
 from shmtop.names import escape_name
+from shmtop.present import denied
 
 POSIX_MQ_NOTE = "a POSIX queue's messages cannot be read without taking them off it"
 
@@ -55,7 +56,7 @@ def _contents(obj: IpcObject, snapshot: Snapshot) -> tuple[list[Any] | None, str
         if isinstance(obj, SysvMsg):
             return peek_messages(obj), None
     except NotPermitted:
-        return None, denied(obj, snapshot, "reading the contents of")
+        return None, denied(obj, snapshot.users, "reading the contents of")
     except (Vanished, Unsupported) as exc:
         return None, str(exc)
     return None, None
@@ -87,7 +88,8 @@ def _render(obj: IpcObject, snapshot: Snapshot, contents: list[Any] | None) -> s
     lines = [_fields(describe(obj, snapshot.users)), "\nUsed by\n",
              _fields(describe_use(obj, snapshot.attach, snapshot.users))]  # fmt: skip
     if isinstance(obj, SysvSem) and contents is not None:
-        lines += ["\nMembers\n", _members(contents)]
+        shown = "" if len(contents) == obj.nsems else f" (the first {len(contents)} of {obj.nsems})"
+        lines += [f"\nMembers{shown}\n", _members(contents)]
     elif isinstance(obj, SysvMsg) and contents is not None:
         lines += [f"\nMessages (copied, left on the queue; at most {MESSAGE_LIMIT})\n",
                   _messages(contents)]  # fmt: skip

@@ -18,13 +18,16 @@ from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.inspect.hexdump import hexdump_lines
 from shmtop.inspect.posix import PosixReader
 from shmtop.inspect.sysv import SysvReader
-from shmtop.libc import msg_copy, sem_members
+from shmtop.libc import MessageCopier, sem_members
 from shmtop.model import IpcObject, PosixMq, PosixSem, PosixShm, SysvMsg, SysvSem, SysvShm
 
 __all__ = [
+    "MEMBER_LIMIT",
+    "MESSAGE_LIMIT",
     "ContentReader",
     "Member",
     "Message",
+    "has_bytes",
     "hexdump_lines",
     "open_reader",
     "peek_messages",
@@ -33,6 +36,7 @@ __all__ = [
 
 MESSAGE_HEAD = 32  # bytes of each message shown
 MESSAGE_LIMIT = 1000  # messages listed at most
+MEMBER_LIMIT = 4096  # members listed at most (semmsl allows 32000)
 _CAPACITY_LIMIT = 16 << 20
 
 
@@ -46,6 +50,11 @@ class ContentReader(Protocol):
     def read(self, offset: int, length: int) -> bytes: ...
 
     def close(self) -> None: ...
+
+
+def has_bytes(obj: IpcObject) -> bool:
+    """Whether the object holds bytes to show (segments, POSIX objects, semaphore files)."""
+    return isinstance(obj, SysvShm | PosixShm | PosixSem)
 
 
 def open_reader(obj: IpcObject, attach: AttachMap | None, roots: Roots | None = None
@@ -78,9 +87,10 @@ class Member:
     pid: int
 
 
-def set_members(semset: SysvSem) -> list[Member]:
+def set_members(semset: SysvSem, limit: int = MEMBER_LIMIT) -> list[Member]:
+    """The first `limit` members, in order."""
     try:
-        members = sem_members(semset.id, semset.nsems)
+        members = sem_members(semset.id, semset.nsems, limit)
     except OSError as exc:
         raise _failure(semset, exc, "its members") from None
     return [Member(num, *member) for num, member in enumerate(members)]
@@ -98,11 +108,11 @@ class Message:
 
 def peek_messages(queue: SysvMsg, limit: int = MESSAGE_LIMIT) -> list[Message]:
     """Up to `limit` messages in queue order; the queue's qnum, lrpid and rtime stay."""
-    capacity = min(max(queue.cbytes, _msgmax()), _CAPACITY_LIMIT)
+    copier = MessageCopier(min(max(queue.cbytes, _msgmax()), _CAPACITY_LIMIT))
     messages = []
     for index in range(limit):
         try:
-            copied = msg_copy(queue.id, index, capacity)
+            copied = copier.copy(queue.id, index)
         except OSError as exc:
             raise _failure(queue, exc, "its messages") from None
         if copied is None:

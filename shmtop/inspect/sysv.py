@@ -28,6 +28,7 @@ ATTACH_NOTE = (
     "attached read-only to read it, so its lpid and atime/dtime now name shmtop "
     "(as root, shmtop reads through a process that maps it and changes nothing)"
 )
+UNPRIVILEGED_NOTE = ATTACH_NOTE[:-1] + "; without root, pages never written are allocated as read)"
 
 
 class SysvReader:
@@ -41,6 +42,7 @@ class SysvReader:
         self._procfs = procfs
         self._mappers = list(mappers)
         self._root = os.geteuid() == 0
+        self._paths: dict[int, str] = {}  # mapper pid -> its map_files entry, checked per read
 
     def read(self, offset: int, length: int) -> bytes:
         length = max(0, min(length, self.size - offset))
@@ -58,10 +60,16 @@ class SysvReader:
         """Nothing is held between reads."""
 
     def _read_mapped_by(self, pid: int, offset: int, length: int) -> bytes | None:
+        known = self._paths.get(pid)
+        if known is not None:
+            data = _pread_file(known, offset, length, self.shmid, self._procfs)
+            if data is not None:
+                return data
         path = _map_file(self._procfs, pid, self.shmid)
         if path is None:
             return None
-        return _pread_file(path, offset, length, self.shmid)
+        self._paths[pid] = path
+        return _pread_file(path, offset, length, self.shmid, self._procfs)
 
     def _read_attached(self, offset: int, length: int) -> bytes:
         try:
@@ -70,11 +78,15 @@ class SysvReader:
             raise NotPermitted(f"{self.ref} is not readable by you") from None
         except sysv_ipc.ExistentialError:
             raise Vanished(f"{self.ref} no longer exists") from None
-        self.note = ATTACH_NOTE
+        self.note = ATTACH_NOTE if self._root else UNPRIVILEGED_NOTE
         try:
             if self._root:
                 path = _map_file(self._procfs, os.getpid(), self.shmid)
-                data = None if path is None else _pread_file(path, offset, length, self.shmid)
+                data = (
+                    None
+                    if path is None
+                    else _pread_file(path, offset, length, self.shmid, self._procfs)
+                )
                 if data is not None:
                     return data
             return segment.read(length, offset)
@@ -98,14 +110,15 @@ def _map_file(procfs: str, pid: int, shmid: int) -> str | None:
     return None
 
 
-def _pread_file(path: str, offset: int, length: int, shmid: int) -> bytes | None:
+def _pread_file(path: str, offset: int, length: int, shmid: int, procfs: str) -> bytes | None:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return None
     try:
-        if os.fstat(fd).st_ino != shmid:  # the range now maps something else
-            return None
+        found = os.fstat(fd)
+        if (found.st_dev, found.st_ino) != (sysv_device(procfs), shmid):
+            return None  # the range now maps something else
         return os.pread(fd, length, offset)
     finally:
         os.close(fd)
