@@ -20,6 +20,8 @@ from shmtop.tui.detail import DetailScreen
 from shmtop.tui.filter import FilterInput
 from shmtop.tui.header import HeaderBar
 from shmtop.tui.help import HelpScreen
+from shmtop.tui.hexscreen import HexScreen
+from shmtop.tui.hexview import HexView
 from shmtop.tui.overview import LimitsOverview
 from shmtop.tui.poller import INTERVALS, Poller, SnapshotDiff
 from shmtop.tui.processes import KeyedTable, ProcessesScreen, ProcessObjectsScreen
@@ -270,6 +272,7 @@ class ShmtopApp(App[None]):
             ("Table", self._effective(ObjectTable.BINDINGS)),
             ("Filter line", self._effective(FilterInput.BINDINGS[:1])),
             ("Detail view", self._effective(DetailScreen.BINDINGS)),
+            ("Hex view", self._effective([*HexScreen.BINDINGS, *HexView.BINDINGS])),
             ("Processes", self._effective([*ProcessesScreen.BINDINGS, *KeyedTable.BINDINGS])),
         ]
         self.push_screen(HelpScreen(groups))

@@ -1,10 +1,13 @@
-"""The detail view: every field of one object, with what it means; live while open."""
+"""The detail view: every field of one object, with what it means, who uses it and what it
+holds (a set's members, a queue's messages); live while open. `x` or Enter opens its bytes."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from rich.console import Group, RenderableType
 from rich.table import Table
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -13,13 +16,36 @@ from textual.widgets import Footer, Static
 
 from shmtop.attach.model import AttachMap
 from shmtop.describe import Field, describe, describe_use
-from shmtop.model import IpcObject
+from shmtop.errors import NotPermitted, Unsupported, Vanished
+from shmtop.inspect import (
+    MESSAGE_LIMIT,
+    Member,
+    Message,
+    has_bytes,
+    open_reader,
+    peek_messages,
+    set_members,
+)
+from shmtop.model import IpcObject, PosixMq, SysvMsg, SysvSem
+from shmtop.names import escape_name
+from shmtop.present import denied
+from shmtop.tui.hexscreen import HexScreen
 from shmtop.tui.safe import plain
+
+POSIX_MQ_NOTE = "a POSIX queue's messages cannot be read without taking them off it"
+Contents = list[Member] | list[Message] | str | None  # str: why they cannot be shown
 
 
 class DetailScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,backspace", "app.pop_screen", "Back", id="detail.back"),
+        Binding(
+            "x,enter",
+            "contents",
+            "Contents",
+            id="detail.contents",
+            tooltip="The object's bytes in a hex view",
+        ),
     ]
     DEFAULT_CSS = """
     DetailScreen #title { height: 1; background: $primary; padding: 0 1; }
@@ -29,6 +55,10 @@ class DetailScreen(Screen[None]):
     def __init__(self, ref: str) -> None:
         super().__init__()
         self.ref = ref
+        self.obj: IpcObject | None = None
+        self.users: Mapping[int, str | None] = {}
+        self.attach: AttachMap | None = None
+        self.contents: Contents = None
 
     def compose(self) -> ComposeResult:
         yield Static(plain(self.ref), id="title")
@@ -39,11 +69,57 @@ class DetailScreen(Screen[None]):
     def show(
         self, obj: IpcObject | None, users: Mapping[int, str | None], attach: AttachMap | None
     ) -> None:
-        fields = self.query_one("#fields", Static)
+        self.obj, self.users, self.attach = obj, users, attach
         if obj is None:
-            fields.update(plain("gone: this object no longer exists (removed since it was listed)"))
+            self._fields.update(
+                plain("gone: this object no longer exists (removed since it was listed)")
+            )
             return
-        fields.update(_grid(describe(obj, users), describe_use(obj, attach, users)))
+        self._draw()
+        if isinstance(obj, SysvSem | SysvMsg):
+            self._read_contents(obj)
+
+    @property
+    def _fields(self) -> Static:
+        return self.query_one("#fields", Static)
+
+    def _draw(self) -> None:
+        if self.obj is None:
+            return
+        grid = _grid(
+            describe(self.obj, self.users), describe_use(self.obj, self.attach, self.users)
+        )
+        self._fields.update(Group(grid, *_contents(self.obj, self.contents)))
+
+    @work(thread=True, exclusive=True, group="contents")
+    def _read_contents(self, obj: SysvSem | SysvMsg) -> None:
+        contents: Contents
+        try:
+            contents = set_members(obj) if isinstance(obj, SysvSem) else peek_messages(obj)
+        except NotPermitted:
+            contents = denied(obj, self.users, "reading the contents of")
+        except (Vanished, Unsupported) as exc:
+            contents = str(exc)
+        self.app.call_from_thread(self._contents_read, obj.ref, contents)
+
+    def _contents_read(self, ref: str, contents: Contents) -> None:
+        if self.obj is not None and self.obj.ref == ref:
+            self.contents = contents
+            self._draw()
+
+    def action_contents(self) -> None:
+        obj = self.obj
+        if obj is None or not has_bytes(obj):
+            self.notify("this object holds no bytes to show; its contents are listed here")
+            return
+        try:
+            reader = open_reader(obj, self.attach)
+        except NotPermitted:
+            self.notify(denied(obj, self.users, "reading"), severity="error")
+        except (Vanished, Unsupported) as exc:
+            self.notify(str(exc), severity="error")
+        else:
+            self.app.push_screen(HexScreen(reader))
 
 
 def _grid(fields: list[Field], used_by: list[Field]) -> Table:
@@ -58,4 +134,42 @@ def _grid(fields: list[Field], used_by: list[Field]) -> Table:
     table.add_row(plain("Used by", "underline"), "", "")
     for field in used_by:
         table.add_row(plain(field.name), plain(field.value), plain(field.meaning))
+    return table
+
+
+def _contents(obj: IpcObject, contents: Contents) -> list[RenderableType]:
+    """The "Contents" section under the fields."""
+    heading = plain("\nContents", "underline")
+    if has_bytes(obj):
+        return [heading, plain("x or Enter: the bytes in a hex view (read-only)", "italic")]
+    if isinstance(obj, PosixMq):
+        return [heading, plain(POSIX_MQ_NOTE, "italic")]
+    if contents is None:
+        return [heading, plain("reading…", "italic")]
+    if isinstance(contents, str):
+        return [heading, plain(contents, "italic")]
+    if isinstance(obj, SysvSem):
+        return [heading, _members(obj, [m for m in contents if isinstance(m, Member)])]
+    return [heading, _messages([m for m in contents if isinstance(m, Message)])]
+
+
+def _members(semset: SysvSem, members: list[Member]) -> Table:
+    shown = "" if len(members) == semset.nsems else f", the first {len(members)} of {semset.nsems}"
+    table = Table(title=plain(f"members{shown}"), title_justify="left", box=None)
+    for title in ("NUM", "VALUE", "NCNT", "ZCNT", "PID"):
+        table.add_column(title, justify="right")
+    for m in members:
+        table.add_row(str(m.num), str(m.value), str(m.ncnt), str(m.zcnt), str(m.pid))
+    return table
+
+
+def _messages(messages: list[Message]) -> Table:
+    title = f"{len(messages)} messages, copied and left on the queue (at most {MESSAGE_LIMIT})"
+    table = Table(title=plain(title), title_justify="left", box=None)
+    for title, justify in (("INDEX", "right"), ("MTYPE", "right"), ("SIZE", "right"),
+                           ("FIRST BYTES", "left"), ("AS TEXT", "left")):  # fmt: skip
+        table.add_column(title, justify=justify)  # type: ignore[arg-type]
+    for m in messages:
+        table.add_row(str(m.index), str(m.mtype), str(m.size), plain(m.head.hex(" ")),
+                      plain(escape_name(m.head)))  # fmt: skip
     return table
