@@ -1,6 +1,7 @@
 """Reading a System V segment's bytes while disturbing it as little as the kernel allows.
 
-1. As root, when some process maps the segment: open that process's
+1. As root, when some process maps the segment (one the attach scan named, else the last
+   and creating pids, else the first found by a pass over /proc/*/maps): open that process's
    /proc/PID/map_files/START-END, a descriptor of the segment's own file, and pread it.
    Nothing about the segment changes (no attach: nattch, lpid, atime stay), and pages never
    written read as zeros without being allocated.
@@ -41,6 +42,8 @@ class SysvReader:
         self.note: str | None = None
         self._procfs = procfs
         self._mappers = list(mappers)
+        self._hints = [segment.lpid, segment.cpid] if segment.nattch else []
+        self._searched = not segment.nattch  # nobody maps it: no pass over /proc needed
         self._root = os.geteuid() == 0
         self._paths: dict[int, str] = {}  # mapper pid -> its map_files entry, checked per read
 
@@ -49,15 +52,33 @@ class SysvReader:
         if length == 0:
             return b""
         if self._root:
-            for pid in list(self._mappers):
-                data = self._read_mapped_by(pid, offset, length)
-                if data is not None:
-                    return data
-                self._mappers.remove(pid)  # detached or gone since: try the next
+            data = self._read_mapped(offset, length)
+            if data is None and not self._searched:
+                self._searched = True  # once: the attach scan may not have run yet
+                self._mappers = self._find_mappers()
+                data = self._read_mapped(offset, length)
+            if data is not None:
+                return data
         return self._read_attached(offset, length)
 
     def close(self) -> None:
         """Nothing is held between reads."""
+
+    def _read_mapped(self, offset: int, length: int) -> bytes | None:
+        for pid in list(self._mappers):
+            data = self._read_mapped_by(pid, offset, length)
+            if data is not None:
+                return data
+            self._mappers.remove(pid)  # detached or gone since: try the next
+        return None
+
+    def _find_mappers(self) -> list[int]:
+        """The first process found mapping the segment: likely pids first, then all."""
+        own = os.getpid()
+        for pid in [*self._hints, *_pids(self._procfs)]:
+            if pid > 0 and pid != own and _map_file(self._procfs, pid, self.shmid) is not None:
+                return [pid]
+        return []
 
     def _read_mapped_by(self, pid: int, offset: int, length: int) -> bytes | None:
         known = self._paths.get(pid)
@@ -108,6 +129,13 @@ def _map_file(procfs: str, pid: int, shmid: int) -> str | None:
     except OSError:
         return None
     return None
+
+
+def _pids(procfs: str) -> list[int]:
+    try:
+        return [int(name) for name in os.listdir(procfs) if name.isdigit()]
+    except OSError:
+        return []
 
 
 def _pread_file(path: str, offset: int, length: int, shmid: int, procfs: str) -> bytes | None:
