@@ -30,7 +30,7 @@ from shmtop.model import IpcObject, PosixMq, SysvMsg, SysvSem
 from shmtop.names import escape_name
 from shmtop.present import denied
 from shmtop.tui.hexscreen import HexScreen
-from shmtop.tui.safe import plain
+from shmtop.tui.safe import plain, plain_line
 
 POSIX_MQ_NOTE = "a POSIX queue's messages cannot be read without taking them off it"
 Contents = list[Member] | list[Message] | str | None  # str: why they cannot be shown
@@ -139,15 +139,15 @@ def _grid(fields: list[Field], used_by: list[Field]) -> Table:
 
 def _contents(obj: IpcObject, contents: Contents) -> list[RenderableType]:
     """The "Contents" section under the fields."""
-    heading = plain("\nContents", "underline")
+    heading = Group(plain_line(""), plain_line("Contents", "underline"))
     if has_bytes(obj):
-        return [heading, plain("x or Enter: the bytes in a hex view (read-only)", "italic")]
+        return [heading, plain_line("x or Enter: the bytes in a hex view (read-only)", "italic")]
     if isinstance(obj, PosixMq):
-        return [heading, plain(POSIX_MQ_NOTE, "italic")]
+        return [heading, plain_line(POSIX_MQ_NOTE, "italic")]
     if contents is None:
-        return [heading, plain("reading…", "italic")]
+        return [heading, plain_line("reading…", "italic")]
     if isinstance(contents, str):
-        return [heading, plain(contents, "italic")]
+        return [heading, plain_line(contents, "italic")]
     if isinstance(obj, SysvSem):
         return [heading, _members(obj, [m for m in contents if isinstance(m, Member)])]
     return [heading, _messages([m for m in contents if isinstance(m, Message)])]

@@ -20,3 +20,10 @@ def printable(text: str) -> str:
 def plain(text: str, style: str = "") -> Text:
     """A Text holding the visible form of text, never parsed as markup."""
     return Text(printable(text), style=style, no_wrap=True, end="")
+
+
+def plain_line(text: str, style: str = "") -> Text:
+    """plain(), as a line of its own (in a Group of lines and tables)."""
+    shown = plain(text, style)
+    shown.end = "\n"
+    return shown
