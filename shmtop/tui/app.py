@@ -11,13 +11,14 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Tab, Tabs
+from textual.widgets import Tab, Tabs
 
 from shmtop.collect import Collector, Roots
 from shmtop.model import Snapshot
 from shmtop.tui.columns import VIEWS, Context
 from shmtop.tui.detail import DetailScreen
 from shmtop.tui.filter import FilterInput
+from shmtop.tui.footer import KeyFooter
 from shmtop.tui.header import HeaderBar
 from shmtop.tui.help import HelpScreen
 from shmtop.tui.hexscreen import HexScreen
@@ -110,7 +111,7 @@ class ShmtopApp(App[None]):
         yield Tabs(*(Tab(view.title, id=view.id) for view in VIEWS), id="views")
         yield ObjectTable(self.model, id="objects")
         yield FilterInput(placeholder="filter: reference, name, key, owner", id="filter")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.keymap:

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from shmtop.attach.model import AttachMap
 from shmtop.describe import Field, describe, describe_use
@@ -29,6 +29,7 @@ from shmtop.inspect import (
 from shmtop.model import IpcObject, PosixMq, SysvMsg, SysvSem
 from shmtop.names import escape_name
 from shmtop.present import denied
+from shmtop.tui.footer import KeyFooter
 from shmtop.tui.hexscreen import HexScreen
 from shmtop.tui.safe import plain, plain_line
 
@@ -64,7 +65,7 @@ class DetailScreen(Screen[None]):
         yield Static(plain(self.ref), id="title")
         with VerticalScroll():
             yield Static(id="fields")
-        yield Footer()
+        yield KeyFooter()
 
     def show(
         self, obj: IpcObject | None, users: Mapping[int, str | None], attach: AttachMap | None

@@ -13,7 +13,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from shmtop.errors import NotPermitted, Vanished
 from shmtop.humanize import human_bytes
@@ -21,6 +21,7 @@ from shmtop.inspect import ContentReader
 from shmtop.inspect.pages import PageCache, parse_offset, parse_pattern
 from shmtop.inspect.save import save_range
 from shmtop.inspect.search import Cancelled, Search
+from shmtop.tui.footer import KeyFooter
 from shmtop.tui.hexview import HexView
 from shmtop.tui.prompt import Prompt
 from shmtop.tui.safe import plain
@@ -69,7 +70,7 @@ class HexScreen(Screen[None]):
         yield HexView(self.pages, self._object_size(), id="bytes")
         yield Static(id="status")
         yield Prompt(id="prompt")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._show_title()

@@ -15,12 +15,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from shmtop.attach.model import AttachMap, ProcessUse
 from shmtop.humanize import human_bytes
 from shmtop.model import IpcObject
 from shmtop.present import NONE, owner_text, size_text
+from shmtop.tui.footer import KeyFooter
 from shmtop.tui.safe import plain, printable
 
 Users = Mapping[int, "str | None"]
@@ -114,7 +115,7 @@ class ProcessesScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(plain("Processes using IPC (Enter: what one uses)"), id="title")
         yield KeyedTable(self.COLUMNS, id="processes")
-        yield Footer()
+        yield KeyFooter()
 
     def show(self, attach: AttachMap | None, users: Users) -> None:
         processes = {} if attach is None else attach.processes
@@ -161,7 +162,7 @@ class ProcessObjectsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="title")
         yield KeyedTable(self.COLUMNS, id="objects-of-process")
-        yield Footer()
+        yield KeyFooter()
 
     def show(self, attach: AttachMap | None, objects: Mapping[str, IpcObject]) -> None:
         process = None if attach is None else attach.processes.get(self.pid)
