@@ -23,7 +23,7 @@ from shmtop.libc import sem_op, sem_set_value
 from shmtop.model import Kind, SysvShm
 from tests.holders import holders
 from tests.ipcfactory import IpcFactory
-from tests.privileges import run_as_nobody
+from tests.privileges import run_as_nobody, run_without
 
 MiB = 1 << 20
 
@@ -286,6 +286,18 @@ def test_peeking_three_messages_leaves_them_queued(ipc: IpcFactory) -> None:
     assert "\\x1b[2Jsecond" in text
     assert (queue.current_messages, queue.last_receive_pid, queue.last_receive_time) == before
     assert [queue.receive(block=False) for _ in bodies] == [(b, t) for t, b in bodies]
+
+
+def test_a_kernel_without_msg_copy_is_named_plainly(ipc: IpcFactory) -> None:
+    queue = ipc.sysv_msg()
+    queue.send(b"kept", type=1)
+    status, out, err = run_without("msgrcv", shmtop, "show", f"sysv-msg:{queue.id}", "--json")
+    document = json.loads(out)
+    assert status == 0  # the queue itself is still shown
+    assert document["messages"] is None and document["qnum"] == 1
+    assert "cannot copy messages without taking them" in document["problem"]
+    assert err.startswith("shmtop: note: this kernel cannot copy messages")
+    assert queue.current_messages == 1
 
 
 def test_a_posix_queue_says_its_messages_cannot_be_peeked(ipc: IpcFactory,

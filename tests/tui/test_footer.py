@@ -1,4 +1,4 @@
-"""The key bar does not keep the keys it rebuilt (Textual's Footer does: see shmtop/tui/footer.py)."""
+"""The key bar does not keep the keys it rebuilt (Textual's Footer does: shmtop/tui/footer.py)."""
 
 from __future__ import annotations
 
