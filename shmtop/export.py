@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from shmtop.attach import PidLife, is_alive, pid_state
+from shmtop.clean.identity import identity_of
+from shmtop.clean.stale import Verdict, verdicts
 from shmtop.model import (
     IpcObject,
     Kind,
@@ -35,17 +37,27 @@ Json = dict[str, Any]
 def snapshot_json(snapshot: Snapshot, only: set[str] | None = None) -> Json:
     """The whole document; `only` keeps the objects with these references."""
     objects = []
-    for obj in snapshot.objects:
-        if only is not None and obj.ref not in only:
-            continue
+    chosen = [obj for obj in snapshot.objects if only is None or obj.ref in only]
+    judged = verdicts(snapshot, objects=chosen) if snapshot.attach is not None else {}
+    for obj in chosen:
         found = object_json(obj, snapshot.users)
         found.update(use_json(obj, snapshot))
+        found.update(cleanup_json(obj, judged.get(obj.ref)))
         objects.append(found)
     return {
         **header_json(snapshot),
         "objects": objects,
         "limits": limits_json(snapshot.limits),
         "usage": usage_json(snapshot.usage),
+    }
+
+
+def cleanup_json(obj: IpcObject, verdict: Verdict | None) -> Json:
+    """What removal needs: the identity to pass to `rm --identity`, and the stale verdict."""
+    return {
+        "identity": identity_of(obj),
+        "stale": None if verdict is None else verdict.stale,
+        "stale_reasons": None if verdict is None else list(verdict.reasons),
     }
 
 

@@ -29,3 +29,15 @@ def local_time(epoch: float | None) -> str:
 
 def octal_mode(mode: int) -> str:
     return f"{mode:04o}"
+
+
+def human_duration(seconds: float) -> str:
+    """45s, 12m, 3h 5m, 2d 4h."""
+    s = int(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m"
+    if s < 86400:
+        return f"{s // 3600}h {s % 3600 // 60}m"
+    return f"{s // 86400}d {s % 86400 // 3600}h"

@@ -51,3 +51,4 @@ class AttachMap:
     pids: Mapping[int, PidLife | None] = field(default_factory=dict)  # None: unknowable
     unreadable: int = 0
     scanned: int = 0
+    unreadable_pids: frozenset[int] = frozenset()

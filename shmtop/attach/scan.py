@@ -29,7 +29,8 @@ def scan_attachers(snapshot: Snapshot, procfs: str = "/proc") -> AttachMap:
     """Attachers of every object in the snapshot, from each process's maps and descriptors."""
     started = time.time()
     targets = _targets(snapshot, procfs)
-    findings, unreadable, scanned = _scan(procfs, targets)
+    findings, unreadable_pids, scanned = _scan(procfs, targets)
+    unreadable = len(unreadable_pids)
     processes = _processes(findings, targets, snapshot)
     attachers = _attachers(findings, targets, processes)
     return AttachMap(
@@ -39,6 +40,7 @@ def scan_attachers(snapshot: Snapshot, procfs: str = "/proc") -> AttachMap:
         processes=processes,
         pids=pid_lives(_recorded_pids(snapshot), procfs),
         unreadable=unreadable,
+        unreadable_pids=frozenset(unreadable_pids),
         scanned=scanned,
     )
 
@@ -56,7 +58,7 @@ def _targets(snapshot: Snapshot, procfs: str) -> Targets:
     )
 
 
-def _scan(procfs: str, targets: Targets) -> tuple[list[Finding], int, int]:
+def _scan(procfs: str, targets: Targets) -> tuple[list[Finding], list[int], int]:
     """Every process, read by as many threads as there are processors.
 
     The kernel's work (writing each maps file out) releases the GIL, so the processors
@@ -69,7 +71,7 @@ def _scan(procfs: str, targets: Targets) -> tuple[list[Finding], int, int]:
         pids = [int(name) for name in os.listdir(procfs_fd) if name.isdigit()]
         workers = max(1, min(os.cpu_count() or 1, MAX_THREADS, len(pids) // 64))
 
-        def part(share: list[int]) -> tuple[list[Finding], int, int]:
+        def part(share: list[int]) -> tuple[list[Finding], list[int], int]:
             return _scan_some(procfs_fd, share, targets, matcher, own_ipc)
 
         if workers == 1:
@@ -80,18 +82,20 @@ def _scan(procfs: str, targets: Targets) -> tuple[list[Finding], int, int]:
     finally:
         os.close(procfs_fd)
     findings = sorted((f for found, _, _ in parts for f in found), key=lambda f: f.pid)
-    return findings, sum(p[1] for p in parts), sum(p[2] for p in parts)
+    return findings, [pid for p in parts for pid in p[1]], sum(p[2] for p in parts)
 
 
 def _scan_some(
     procfs_fd: int, pids: list[int], targets: Targets, matcher: MapsMatcher, own_ipc: str | None
-) -> tuple[list[Finding], int, int]:
-    findings, unreadable, scanned = [], 0, 0
+) -> tuple[list[Finding], list[int], int]:
+    findings: list[Finding] = []
+    unreadable: list[int] = []
+    scanned = 0
     for pid in pids:
         try:
             finding = read_process(procfs_fd, pid, targets, matcher, own_ipc)
         except Unreadable:
-            unreadable += 1
+            unreadable.append(pid)
             continue
         except Gone:
             continue

@@ -26,6 +26,17 @@ def find_object(args: argparse.Namespace, text: str, attachers: bool) -> tuple[S
     raise CliError(f"{text}: no such object (it may have been removed)")
 
 
+def find_in(snapshot: Snapshot, text: str) -> IpcObject:
+    """The object `text` names in snapshot; CliError if there is none."""
+    ref = parse_ref(text)
+    if ref.kind in snapshot.unavailable:
+        raise CliError(snapshot.unavailable[ref.kind])
+    for obj in snapshot.objects:
+        if _is(obj, ref):
+            return obj
+    raise CliError(f"{text}: no such object (it may have been removed)")
+
+
 def _is(obj: IpcObject, ref: Ref) -> bool:
     if obj.kind is not ref.kind:
         return False

@@ -7,7 +7,16 @@ import sys
 from typing import NoReturn
 
 from shmtop import __version__
-from shmtop.cli import dashboard_cmd, demo_cmd, dump_cmd, limits_cmd, list_cmd, show_cmd
+from shmtop.cli import (
+    clean_cmd,
+    dashboard_cmd,
+    demo_cmd,
+    dump_cmd,
+    limits_cmd,
+    list_cmd,
+    rm_cmd,
+    show_cmd,
+)
 from shmtop.cli.errors import EXIT_USAGE
 from shmtop.cli.options import add_root_options
 
@@ -29,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard_cmd.add_options(parser)
     parser.set_defaults(command=None, run=dashboard_cmd.run)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
-    for module in (list_cmd, show_cmd, dump_cmd, limits_cmd, demo_cmd):
+    for module in (list_cmd, show_cmd, dump_cmd, rm_cmd, clean_cmd, limits_cmd, demo_cmd):
         sub = module.add_parser(commands)
         add_root_options(sub, inherit=True)
     return parser

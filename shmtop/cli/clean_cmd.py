@@ -1,0 +1,101 @@
+"""`shmtop clean`: find leaked objects, say why each looks leaked, remove them when told."""
+
+from __future__ import annotations
+
+import argparse
+import pwd
+from typing import Any
+
+from shmtop.clean.stale import DEFAULT_MIN_AGE, verdicts
+from shmtop.cli.durations import duration
+from shmtop.cli.errors import EXIT_OK, EXIT_USAGE, CliError
+from shmtop.cli.options import kind_list, roots_of
+from shmtop.cli.output import write_json
+from shmtop.cli.removal import (
+    add_removal_options,
+    exit_status,
+    remove_all,
+    results_json,
+    say,
+)
+from shmtop.collect import collect_snapshot
+from shmtop.model import ALL_KINDS
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "clean",
+        help="find leaked objects and why; remove them with --yes (dry run by default)",
+        description="List the objects that look leaked, each with its reasons: a dry run. "
+        "With --yes, remove them; each removal first checks the object is still the one found.",
+    )
+    parser.add_argument(
+        "--min-age",
+        type=duration,
+        default=DEFAULT_MIN_AGE,
+        metavar="DURATION",
+        help="POSIX objects, queues and sets unchanged or idle for less are in "
+        "use (default 10m; 600, 90s, 10m, 2h, 1d)",
+    )
+    parser.add_argument(
+        "--user",
+        action="append",
+        metavar="NAME",
+        help="only objects owned by this user (name or uid; repeatable)",
+    )
+    parser.add_argument(
+        "--kind",
+        dest="kinds",
+        action="extend",
+        type=kind_list,
+        metavar="KIND",
+        help="only these kinds (repeat or separate with commas)",
+    )
+    parser.add_argument(
+        "--ignore-unreadable",
+        type=int,
+        action="append",
+        default=[],
+        metavar="PID",
+        help="vouch that process PID, whose /proc cannot be read, uses no POSIX object "
+        "(otherwise it may use any, and none is stale); repeatable",
+    )
+    add_removal_options(parser)
+    parser.set_defaults(command="clean", run=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    uids = {_uid(name) for name in args.user or ()}
+    snapshot = collect_snapshot(roots_of(args), args.kinds or ALL_KINDS, attachers=True)
+    chosen = [o for o in snapshot.objects if not uids or o.uid in uids]
+    judged = verdicts(snapshot, args.min_age, chosen, frozenset(args.ignore_unreadable))
+    plan = [obj for obj in chosen if judged[obj.ref].stale]
+    document: dict[str, Any] = {
+        "plan": [{"ref": o.ref, "reasons": list(judged[o.ref].reasons)} for o in plan],
+        "results": [],
+    }
+    for obj in plan:
+        say(args, f"{obj.ref}: " + "; ".join(judged[obj.ref].reasons))
+    if not plan:
+        say(args, "nothing looks leaked")
+    elif not args.yes:
+        say(args, f"dry run: nothing removed; `--yes` removes these {len(plan)}")
+    else:
+        outcomes = remove_all(args, snapshot, plan)
+        document["results"] = results_json(outcomes)
+        if args.json:
+            write_json(document)
+        return exit_status(outcomes)
+    if args.json:
+        write_json(document)
+    return EXIT_OK
+
+
+def _uid(name: str) -> int:
+    if name.isdigit():
+        return int(name)
+    try:
+        return pwd.getpwnam(name).pw_uid
+    except KeyError:
+        raise CliError(f"no user {name!r}", EXIT_USAGE) from None

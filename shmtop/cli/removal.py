@@ -1,0 +1,85 @@
+"""What `shmtop rm` and `shmtop clean` share: asking before removing, removing, reporting."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from shmtop.clean.audit import AuditLog
+from shmtop.clean.remove import Outcome, Remover
+from shmtop.cli.errors import EXIT_FAILURE, EXIT_OK, CliError
+from shmtop.cli.options import roots_of
+from shmtop.model import IpcObject, Snapshot
+from shmtop.names import escape_text
+
+
+def add_removal_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--yes",
+        "-y",
+        action="store_true",
+        help="remove (rm: without asking, as needed without a terminal)",
+    )
+    parser.add_argument(
+        "--backup",
+        metavar="DIR",
+        help="first save each object's bytes (or members, messages) and fields "
+        "as JSON under DIR; an object whose backup fails is not removed",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+
+
+def confirmed(args: argparse.Namespace, question: str) -> bool:
+    """--yes, or the person at the terminal said yes; CliError without either."""
+    if args.yes:
+        return True
+    try:
+        tty = open("/dev/tty", "r+")  # noqa: SIM115 - closed below
+    except OSError:
+        raise CliError("nothing removed: no terminal to confirm on; add --yes") from None
+    with tty:
+        if not os.isatty(tty.fileno()):
+            raise CliError("nothing removed: no terminal to confirm on; add --yes")
+        tty.write(f"{question} [y/N] ")
+        tty.flush()
+        return tty.readline().strip().lower() in ("y", "yes")
+
+
+def remove_all(
+    args: argparse.Namespace, snapshot: Snapshot, objects: Sequence[IpcObject]
+) -> list[Outcome]:
+    """Remove each (identity checked); one failure never stops the others."""
+    remover = Remover(roots_of(args), snapshot.users, args.backup, _audit())
+    outcomes = []
+    for obj in objects:
+        outcome = remover.remove(obj)
+        outcomes.append(outcome)
+        if not args.json:
+            print(f"{outcome.result}: {escape_text(outcome.detail)}")
+    return outcomes
+
+
+def results_json(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
+    return [{"ref": o.ref, "result": o.result, "detail": o.detail} for o in outcomes]
+
+
+def exit_status(outcomes: Sequence[Outcome]) -> int:
+    return EXIT_OK if all(o.result == "removed" for o in outcomes) else EXIT_FAILURE
+
+
+def say(args: argparse.Namespace, text: str) -> None:
+    """Plans and warnings: stdout for people, stderr when stdout carries JSON."""
+    print(escape_text(text), file=sys.stderr if args.json else sys.stdout)
+
+
+def _audit() -> AuditLog | None:
+    log = AuditLog()
+    try:
+        os.makedirs(os.path.dirname(log.path), mode=0o700, exist_ok=True)
+    except OSError as exc:
+        print(f"shmtop: note: no audit log ({log.path}: {exc.strerror})", file=sys.stderr)
+        return None
+    return log

@@ -1,0 +1,85 @@
+"""`shmtop rm`: remove named objects, each checked to be the object seen, after asking."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from shmtop.clean.identity import changes, decode_identity, identity_fields
+from shmtop.clean.stale import verdicts
+from shmtop.clean.warnings import warnings
+from shmtop.cli.errors import EXIT_FAILURE, EXIT_USAGE, CliError
+from shmtop.cli.objects import find_in
+from shmtop.cli.options import roots_of
+from shmtop.cli.output import write_json
+from shmtop.cli.removal import (
+    add_removal_options,
+    confirmed,
+    exit_status,
+    remove_all,
+    results_json,
+    say,
+)
+from shmtop.collect import collect_snapshot
+from shmtop.model import IpcObject
+from shmtop.refs import parse_ref
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "rm",
+        help="remove objects (asks first; checks each is still the object you saw)",
+        description="Remove objects by reference. Immediately before each removal shmtop "
+        "checks the object is still the one it listed (System V: key, creator, ctime; POSIX: "
+        "device, inode, ctime) and refuses otherwise.",
+    )
+    parser.add_argument("refs", nargs="+", metavar="REF", help="sysv-shm:ID, posix-shm:/NAME...")
+    parser.add_argument(
+        "--identity",
+        action="append",
+        default=[],
+        metavar="IDENTITY",
+        help="remove REF only if it still has this identity (from `shmtop list "
+        "--json`); repeat for several",
+    )
+    add_removal_options(parser)
+    parser.set_defaults(command="rm", run=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        refs = [parse_ref(text) for text in args.refs]
+        expected = dict(decode_identity(i) for i in args.identity)
+    except ValueError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+    unmatched = set(expected) - set(args.refs)
+    if unmatched:
+        raise CliError(
+            f"--identity names {', '.join(sorted(unmatched))}, not a REF given", EXIT_USAGE
+        )
+    snapshot = collect_snapshot(roots_of(args), {r.kind for r in refs}, attachers=True)
+    objects = [find_in(snapshot, text) for text in args.refs]
+    for obj in objects:
+        if obj.ref in expected:
+            _check_identity(obj, expected[obj.ref])
+    judged = verdicts(snapshot, objects=objects)
+    for obj in objects:
+        say(args, f"{obj.ref}")
+        for warning in warnings(obj, snapshot, judged[obj.ref]):
+            say(args, f"  warning: {warning}")
+    if not confirmed(args, f"Remove {len(objects)} object{'s' * (len(objects) > 1)}?"):
+        raise CliError("nothing removed", EXIT_FAILURE)
+    outcomes = remove_all(args, snapshot, objects)
+    if args.json:
+        write_json({"results": results_json(outcomes)})
+    return exit_status(outcomes)
+
+
+def _check_identity(obj: IpcObject, fields: dict[str, int | None]) -> None:
+    changed = changes(fields, identity_fields(obj))
+    if changed:
+        raise CliError(
+            f"{obj.ref} is not the object that identity names ({'; '.join(changed)}): "
+            "nothing removed"
+        )
