@@ -26,6 +26,9 @@ BASE_KEYS = {
     "attachers_unknown",
     "cpid_alive",
     "lpid_alive",
+    "identity",
+    "stale",
+    "stale_reasons",
 }
 KIND_KEYS = {
     "sysv-shm": {
@@ -146,6 +149,7 @@ def test_list_json_follows_schema_1_for_every_kind(
                 "lpid_state",
                 "lspid_state",
                 "lrpid_state",
+                "identity",
             }, f"{kind}.{key} is a string: numbers must be numbers"
     assert by_ref[one_of_each["sysv-shm"]]["size"] == 5000
     assert by_ref[one_of_each["sysv-msg"]]["qnum"] == 1

@@ -37,15 +37,17 @@ def confirmed(args: argparse.Namespace, question: str) -> bool:
     if args.yes:
         return True
     try:
-        tty = open("/dev/tty", "r+")  # noqa: SIM115 - closed below
+        tty = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
     except OSError:
         raise CliError("nothing removed: no terminal to confirm on; add --yes") from None
-    with tty:
-        if not os.isatty(tty.fileno()):
-            raise CliError("nothing removed: no terminal to confirm on; add --yes")
-        tty.write(f"{question} [y/N] ")
-        tty.flush()
-        return tty.readline().strip().lower() in ("y", "yes")
+    try:
+        os.write(tty, f"{question} [y/N] ".encode())
+        answer = b""
+        while not answer.endswith(b"\n") and (chunk := os.read(tty, 256)):
+            answer += chunk
+    finally:
+        os.close(tty)
+    return answer.strip().lower() in (b"y", b"yes")
 
 
 def remove_all(
