@@ -70,7 +70,11 @@ class Remover:
         except OSError as exc:
             outcome = Outcome(seen.ref, "error", f"{seen.ref}: {exc.strerror or exc}")
         if self.audit is not None:
-            self.audit.record(seen, identity_of(seen), outcome.result, outcome.detail)
+            try:
+                self.audit.record(seen, identity_of(seen), outcome.result, outcome.detail)
+            except OSError as exc:
+                detail = f"{outcome.detail} (not in the audit log {self.audit.path}: {exc})"
+                outcome = Outcome(outcome.ref, outcome.result, detail)
         return outcome
 
     def current(self, seen: IpcObject) -> IpcObject:

@@ -24,6 +24,11 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         help="seconds between refreshes (default 2; + and - change it while running)",
     )
     parser.add_argument("--keymap", type=Path, default=None, metavar="FILE", help=KEYMAP_HELP)
+    parser.add_argument(
+        "--backup",
+        metavar="DIR",
+        help="in the dashboard, save each object's bytes and fields under DIR before removing it",
+    )
 
 
 def positive_seconds(text: str) -> float:
@@ -37,10 +42,12 @@ def positive_seconds(text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    return run_dashboard(roots_of(args), args.interval, load_keymap(args.keymap))
+    return run_dashboard(roots_of(args), args.interval, load_keymap(args.keymap), args.backup)
 
 
-def run_dashboard(roots: Roots, interval: float, keymap: dict[str, str]) -> int:
+def run_dashboard(
+    roots: Roots, interval: float, keymap: dict[str, str], backup_dir: str | None = None
+) -> int:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise CliError("the dashboard needs a terminal; in scripts use `shmtop list --json`")
     from shmtop.tui.app import ShmtopApp  # noqa: PLC0415 (Textual loads only for the dashboard)
@@ -50,7 +57,7 @@ def run_dashboard(roots: Roots, interval: float, keymap: dict[str, str]) -> int:
     for variable in ("COLUMNS", "LINES"):
         os.environ.pop(variable, None)
 
-    ShmtopApp(interval=interval, roots=roots, keymap=keymap).run()
+    ShmtopApp(interval=interval, roots=roots, keymap=keymap, backup_dir=backup_dir).run()
     return 0
 
 

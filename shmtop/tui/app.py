@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
@@ -26,6 +26,7 @@ from shmtop.tui.hexview import HexView
 from shmtop.tui.overview import LimitsOverview
 from shmtop.tui.poller import INTERVALS, Poller, SnapshotDiff
 from shmtop.tui.processes import KeyedTable, ProcessesScreen, ProcessObjectsScreen
+from shmtop.tui.removing import RemovalActions
 from shmtop.tui.table import ObjectTable
 from shmtop.tui.tablemodel import TableModel
 
@@ -62,7 +63,7 @@ def _view_bindings() -> list[BindingType]:
     ]
 
 
-class ShmtopApp(App[None]):
+class ShmtopApp(RemovalActions):
     TITLE = "shmtop"
     CSS = """
     Screen { layout: vertical; }
@@ -81,11 +82,17 @@ class ShmtopApp(App[None]):
         Binding("minus", "interval(-1)", "Faster", id="app.faster", tooltip="Refresh more often"),
         Binding("f5", "refresh_now", "Refresh", show=False, id="app.refresh",
                 tooltip="Collect a snapshot now"),
+        Binding("delete,f9", "remove", "Remove", id="app.remove",
+                tooltip="Remove the object under the cursor (asks first, shows who uses it)"),
+        Binding("C", "clean", "Clean", id="app.clean",
+                tooltip="Find leaked objects, with the reasons; remove them after asking"),
         Binding("p", "processes", "Processes", id="app.processes",
                 tooltip="Processes using IPC, and what each uses"),
         *_view_bindings(),
     ]  # fmt: skip
-    MAIN_SCREEN_ACTIONS = frozenset({"filter", "sort_next", "sort_reverse", "view", "processes"})
+    MAIN_SCREEN_ACTIONS = frozenset(
+        {"filter", "sort_next", "sort_reverse", "view", "processes", "remove", "clean"}
+    )
 
     def __init__(
         self,
@@ -94,10 +101,14 @@ class ShmtopApp(App[None]):
         roots: Roots | None = None,
         keymap: Mapping[str, str] | None = None,
         kernel: str | None = None,
+        *,
+        backup_dir: str | None = None,
     ) -> None:
         super().__init__()
         self.kernel = kernel
-        self.source: Source = source or Collector(roots).collect
+        self.roots = roots or Roots()
+        self.backup_dir = backup_dir
+        self.source: Source = source or Collector(self.roots).collect
         self.model = TableModel()
         self.keymap = dict(keymap or {})
         self.snapshot: Snapshot | None = None

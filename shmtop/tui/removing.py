@@ -1,0 +1,88 @@
+"""The dashboard's Remove (Delete, F9) and Clean (C) actions, mixed into the app.
+
+Remove asks about the object under the cursor, with what the person should know first; Clean
+takes a fresh snapshot with a /proc scan, judges every object, and asks about those that look
+leaked, with the reasons. Judging, removing and the backup run in a thread; every removal is
+identity-checked against the object as it was shown in the question.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from textual import work
+from textual.app import App
+
+from shmtop.clean.audit import AuditLog
+from shmtop.clean.remove import Outcome, Remover
+from shmtop.clean.stale import verdicts
+from shmtop.clean.warnings import warnings
+from shmtop.collect import Collector, Roots
+from shmtop.model import IpcObject, Snapshot
+from shmtop.tui.poller import Poller
+from shmtop.tui.removal import ConfirmRemoval, Planned, RemovalResults
+from shmtop.tui.tablemodel import TableModel
+
+NO_WARNINGS = "no process is known to use it"
+
+
+class RemovalActions(App[None]):
+    """Mixed into ShmtopApp, which provides these."""
+
+    model: TableModel
+    snapshot: Snapshot | None
+    poller: Poller
+    roots: Roots
+    backup_dir: str | None
+
+    def action_remove(self) -> None:
+        ref = self.model.cursor
+        obj = self.model.objects.get(ref) if ref else None
+        if obj is None or self.snapshot is None:
+            self.notify("no object under the cursor")
+            return
+        shown = replace(self.snapshot, attach=self.model.context.attach)
+        self._ask_removal(shown, obj)
+
+    def action_clean(self) -> None:
+        self.notify("looking for leaked objects…")
+        self._find_leaks()
+
+    @work(thread=True, exclusive=True, group="removal")
+    def _ask_removal(self, snapshot: Snapshot, obj: IpcObject) -> None:
+        verdict = verdicts(snapshot, objects=[obj])[obj.ref]
+        plan = [(obj.ref, warnings(obj, snapshot, verdict) or [NO_WARNINGS])]
+        self.call_from_thread(self._confirm, f"Remove {obj.ref}?", plan, [obj], "warning")
+
+    @work(thread=True, exclusive=True, group="removal")
+    def _find_leaks(self) -> None:
+        snapshot = Collector(self.roots).collect(attachers=True)
+        judged = verdicts(snapshot)
+        leaked = [o for o in snapshot.objects if judged[o.ref].stale]
+        if not leaked:
+            self.call_from_thread(self.notify, "nothing looks leaked")
+            return
+        plan = [(o.ref, judged[o.ref].reasons) for o in leaked]
+        title = f"{len(leaked)} objects look leaked. Remove them?"
+        self.call_from_thread(self._confirm, title, plan, leaked, "why")
+
+    def _confirm(
+        self, title: str, plan: Sequence[Planned], objects: list[IpcObject], label: str
+    ) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._remove(objects)
+
+        self.push_screen(ConfirmRemoval(title, plan, label), answered)
+
+    @work(thread=True, group="removal")
+    def _remove(self, objects: list[IpcObject]) -> None:
+        users = self.snapshot.users if self.snapshot else {}
+        remover = Remover(self.roots, users, self.backup_dir, AuditLog())
+        outcomes = [remover.remove(obj) for obj in objects]
+        self.call_from_thread(self._removed, outcomes)
+
+    def _removed(self, outcomes: list[Outcome]) -> None:
+        self.push_screen(RemovalResults(outcomes))
+        self.poller.wake()

@@ -1,0 +1,127 @@
+"""Removing from the dashboard, over real objects: the question, its warnings, the answer,
+the results, and the cursor landing on the next object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import posix_ipc
+import pytest
+import sysv_ipc
+from textual.geometry import Region
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from shmtop.tui.app import ShmtopApp
+from shmtop.tui.removal import ConfirmRemoval, RemovalResults
+from tests.holders import holders
+from tests.ipcfactory import IpcFactory, unique
+from tests.test_clean import orphan_segment
+from tests.tui.test_app import until
+from tests.tui.test_hexview import open_detail
+
+SIZE = (150, 45)
+
+
+@pytest.fixture(autouse=True)
+def audit_log(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+@pytest.fixture
+def hold() -> Iterator[Any]:
+    with holders() as hold:
+        yield hold
+
+
+def text_of(screen: Any, selector: str) -> str:
+    """A widget's lines as drawn, trailing blanks removed."""
+    widget = screen.query_one(selector, Static)
+    size = widget.size
+    strips = widget.render_lines(Region(0, 0, size.width, size.height))
+    return "\n".join(strip.text.rstrip() for strip in strips).strip("\n")
+
+
+async def answer_removal(pilot: Pilot, key: str) -> str:
+    """Delete on the cursor's object; what the question said; then answer with key."""
+    await pilot.press("delete")
+    await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmRemoval))
+    await pilot.pause()
+    question = text_of(pilot.app.screen, "#plan")
+    await pilot.press(key)
+    return question
+
+
+async def test_delete_asks_then_removes_and_the_cursor_moves_to_the_next(
+    ipc: IpcFactory, hold: Any
+) -> None:
+    tag = unique("rm")
+    names = [f"/{tag}-a", f"/{tag}-b", f"/{tag}-c"]
+    for name in names:
+        posix_ipc.SharedMemory(name, posix_ipc.O_CREX, size=4096).close_fd()
+        ipc.defer(lambda name=name: posix_ipc.unlink_shared_memory(name))
+    app = ShmtopApp(interval=60)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_detail(pilot, f"posix-shm:{names[0]}")  # the filter then shows ours only
+        await pilot.press("escape")
+        app.model.set_filter(tag)
+        app.table.sync()
+        await pilot.pause()
+        assert app.model.order == [f"posix-shm:{n}" for n in names]
+        app.model.move_cursor(1)
+        question = await answer_removal(pilot, "n")
+        assert f"posix-shm:{names[1]}" in question
+        attach = app.model.context.attach
+        assert attach is not None
+        expected = (
+            f"{attach.unreadable} processes could not be inspected and may use it"
+            if attach.unreadable
+            else "no process is known to use it"
+        )
+        assert question == f"posix-shm:{names[1]}\n  warning: {expected}"
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmRemoval))
+        assert os.path.exists("/dev/shm" + names[1])  # n keeps it
+        await answer_removal(pilot, "y")
+        await until(pilot, lambda: isinstance(app.screen, RemovalResults))
+        await pilot.pause()
+        results = text_of(app.screen, "#results")
+        assert f"removed: posix-shm:{names[1]} removed" in results
+        assert not os.path.exists("/dev/shm" + names[1])
+        await pilot.press("escape")
+        await until(
+            pilot, lambda: app.model.order == [f"posix-shm:{names[0]}", f"posix-shm:{names[2]}"]
+        )
+        assert app.model.cursor == f"posix-shm:{names[2]}"  # the right neighbour
+
+
+async def test_the_question_warns_about_attached_segments(ipc: IpcFactory, hold: Any) -> None:
+    segment = ipc.sysv_shm()
+    holder = hold(lambda: sysv_ipc.attach(segment.id))
+    app = ShmtopApp(interval=60)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_detail(pilot, f"sysv-shm:{segment.id}")
+        await pilot.press("escape")
+        await until(pilot, lambda: app.model.context.attach is not None)
+        question = await answer_removal(pilot, "escape")
+        assert f"({holder.pid})" in question
+        assert "only marked for removal and vanishes after the last detach" in question
+    assert sysv_ipc.SharedMemory(segment.key).id == segment.id  # Escape kept it
+    holder.release()
+
+
+async def test_clean_lists_leaked_objects_with_reasons(ipc: IpcFactory) -> None:
+    orphan = orphan_segment(ipc)
+    app = ShmtopApp(interval=60)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.snapshot is not None)
+        await pilot.press("C")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmRemoval), timeout=20)
+        await pilot.pause()
+        plan = text_of(app.screen, "#plan")
+        assert f"sysv-shm:{orphan}\n  why: nattch 0\n  why: creator " in plan
+        await pilot.press("n")  # this host's other leaks are not ours to remove
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmRemoval))
+    with open("/proc/sysvipc/shm") as segments:
+        assert any(line.split()[1] == str(orphan) for line in list(segments)[1:])  # n kept it
