@@ -6,12 +6,13 @@ import argparse
 import sys
 from typing import Any
 
+from shmtop.clean.stale import verdicts
 from shmtop.cli.objects import find_object
 from shmtop.cli.output import write_json
 from shmtop.cli.table import render_table
 from shmtop.describe import Field, describe, describe_use
 from shmtop.errors import NotPermitted, Unsupported, Vanished
-from shmtop.export import SCHEMA, object_json, use_json
+from shmtop.export import SCHEMA, cleanup_json, object_json, use_json
 from shmtop.inspect import MESSAGE_LIMIT, Member, Message, peek_messages, set_members
 from shmtop.model import IpcObject, PosixMq, Snapshot, SysvMsg, SysvSem
 from shmtop.names import escape_name
@@ -39,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         document = {"schema": SCHEMA, **object_json(obj, snapshot.users)}
         document.update(use_json(obj, snapshot))
+        verdict = verdicts(snapshot, objects=[obj])[obj.ref] if snapshot.attach else None
+        document.update(cleanup_json(obj, verdict))
         document.update(_contents_json(obj, contents, problem))
         write_json(document)
     else:

@@ -3,6 +3,7 @@ holds (a set's members, a queue's messages); live while open. `x` or Enter opens
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 
 from rich.console import Group, RenderableType
@@ -15,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from shmtop.attach.model import AttachMap
+from shmtop.clean.stale import Verdict, verdicts
 from shmtop.describe import Field, describe, describe_use
 from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.inspect import (
@@ -26,7 +28,7 @@ from shmtop.inspect import (
     peek_messages,
     set_members,
 )
-from shmtop.model import IpcObject, PosixMq, SysvMsg, SysvSem
+from shmtop.model import IpcObject, PosixMq, Snapshot, SysvMsg, SysvSem
 from shmtop.names import escape_name
 from shmtop.present import denied
 from shmtop.tui.footer import KeyFooter
@@ -60,6 +62,7 @@ class DetailScreen(Screen[None]):
         self.users: Mapping[int, str | None] = {}
         self.attach: AttachMap | None = None
         self.contents: Contents = None
+        self.verdict: Verdict | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(plain(self.ref), id="title")
@@ -77,6 +80,8 @@ class DetailScreen(Screen[None]):
             )
             return
         self._draw()
+        if attach is not None:
+            self._judge(obj, users, attach)
         if isinstance(obj, SysvSem | SysvMsg):
             self._read_contents(obj)
 
@@ -88,7 +93,8 @@ class DetailScreen(Screen[None]):
         if self.obj is None:
             return
         grid = _grid(
-            describe(self.obj, self.users), describe_use(self.obj, self.attach, self.users)
+            describe(self.obj, self.users),
+            describe_use(self.obj, self.attach, self.users) + _verdict_fields(self.verdict),
         )
         self._fields.update(Group(grid, *_contents(self.obj, self.contents)))
 
@@ -102,6 +108,17 @@ class DetailScreen(Screen[None]):
         except (Vanished, Unsupported) as exc:
             contents = str(exc)
         self.app.call_from_thread(self._contents_read, obj.ref, contents)
+
+    @work(thread=True, exclusive=True, group="verdict")
+    def _judge(self, obj: IpcObject, users: Mapping[int, str | None], attach: AttachMap) -> None:
+        moment = Snapshot(time.time(), "", frozenset({obj.kind}), users=users, attach=attach)
+        verdict = verdicts(moment, objects=[obj])[obj.ref]
+        self.app.call_from_thread(self._judged, obj.ref, verdict)
+
+    def _judged(self, ref: str, verdict: Verdict) -> None:
+        if self.obj is not None and self.obj.ref == ref and verdict != self.verdict:
+            self.verdict = verdict
+            self._draw()
 
     def _contents_read(self, ref: str, contents: Contents) -> None:
         if self.obj is not None and self.obj.ref == ref:
@@ -121,6 +138,14 @@ class DetailScreen(Screen[None]):
             self.notify(str(exc), severity="error")
         else:
             self.app.push_screen(HexScreen(reader))
+
+
+def _verdict_fields(verdict: Verdict | None) -> list[Field]:
+    """Whether it looks leaked (as `shmtop clean` judges, --min-age 10m), and why."""
+    if verdict is None:
+        return [Field("leaked?", "judging…")]
+    value = "looks leaked (C cleans)" if verdict.stale else "in use"
+    return [Field("leaked?", value, "; ".join(verdict.reasons))]
 
 
 def _grid(fields: list[Field], used_by: list[Field]) -> Table:

@@ -14,6 +14,7 @@ import pytest
 from textual.pilot import Pilot
 
 from shmtop.tui.app import ShmtopApp
+from shmtop.tui.detail import DetailScreen
 from tests.tui.fakes import FakeSource, attach_map, mixed, snapshot
 
 SIZE = (150, 34)
@@ -65,7 +66,16 @@ def test_filtered_view(snap_compare) -> None:
 
 
 def test_detail_view_of_a_segment_marked_for_removal(snap_compare) -> None:
-    run = after_first_snapshot("down", "down", "enter")
+    keys = after_first_snapshot("down", "down", "enter")
+
+    async def run(pilot: Pilot) -> None:
+        await keys(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, DetailScreen)
+        while screen.verdict is None:  # judged in a thread
+            await pilot.pause(0.02)
+        await pilot.pause()
+
     assert snap_compare(app(), terminal_size=SIZE, run_before=run)
 
 
