@@ -22,8 +22,9 @@ import sysv_ipc
 
 from shmtop.clean.audit import AuditLog
 from shmtop.clean.identity import identity_of
-from shmtop.clean.remove import Remover
+from shmtop.clean.remove import Outcome, Remover
 from shmtop.clean.stale import Verdict, verdicts
+from shmtop.clean.warnings import warnings
 from shmtop.collect import collect_snapshot
 from shmtop.demo import DemoWorkload
 from shmtop.model import IpcObject, Kind, Snapshot
@@ -233,7 +234,7 @@ def test_rm_with_a_stale_identity_is_refused_and_a_current_one_removes(ipc: IpcF
 
 SHM_NEXT_ID_SCRIPT = """
 import json, sysv_ipc
-from shmtop.clean.remove import Remover
+from shmtop.clean.remove import Outcome, Remover
 from shmtop.collect import collect_snapshot
 from shmtop.demo import DemoWorkload
 def next_id(n):
@@ -465,3 +466,45 @@ def test_clean_finds_the_demos_leaks_and_nothing_else_of_it() -> None:
         }
     finally:
         assert demo.stop() == []
+
+
+# Hostile names, hard links, objects gone meanwhile -----------------------------------------
+
+
+def test_a_non_utf8_name_is_removed_by_its_escaped_reference(ipc: IpcFactory) -> None:
+    raw = unique("bad").encode() + b"\xff\xfe\x1b[2J"
+    ipc.file(raw, b"x")
+    [obj] = [o for o in collect_snapshot().objects if getattr(o, "name", None) == b"/" + raw]
+    assert "\\xff\\xfe\\x1b[2J" in obj.ref
+    status, out, _ = shmtop("rm", "--yes", "--json", obj.ref)
+    assert status == 0
+    [result] = json.loads(out)["results"]
+    assert result == {"ref": obj.ref, "result": "removed", "detail": f"{obj.ref} removed"}
+    assert not os.path.lexists(b"/dev/shm/" + raw)
+
+
+def test_a_hard_linked_object_warns_that_its_memory_stays(ipc: IpcFactory) -> None:
+    name = ipc.posix_shm()
+    other = unique("alias")
+    os.link("/dev/shm" + name, ipc.dev_shm_path(other.encode()))
+    snapshot = scan(Kind.POSIX_SHM)
+    obj = next(o for o in snapshot.objects if o.ref == f"posix-shm:{name}")
+    assert "hard-linked: its memory stays under its 1 other names" in warnings(obj, snapshot, None)
+    outcome = Remover().remove(obj)
+    assert outcome == Outcome(
+        obj.ref, "removed", f"{obj.ref} removed; its memory stays under its 1 other names"
+    )
+    assert os.path.exists(f"/dev/shm/{other}")
+
+
+def test_objects_gone_since_listing_are_refused_plainly(ipc: IpcFactory) -> None:
+    segment = ipc.sysv_shm()
+    name = ipc.posix_shm()
+    seen = [current(f"sysv-shm:{segment.id}"), current(f"posix-shm:{name}")]
+    segment.remove()
+    posix_ipc.unlink_shared_memory(name)
+    outcomes = [Remover().remove(obj) for obj in seen]
+    assert [(o.result, o.detail) for o in outcomes] == [
+        ("refused", f"{seen[0].ref} no longer exists"),
+        ("refused", f"{seen[1].ref} no longer exists"),
+    ]
