@@ -162,7 +162,7 @@ class ShmtopApp(RemovalActions):
         """Show a new snapshot (a plain method: Textual calls every class's on_* handler)."""
         self.snapshot = diff.snapshot
         changes = None if diff.first else (diff.added, diff.changed, diff.removed)
-        context = Context(diff.users, diff.attach)
+        context = Context(diff.users, diff.attach, diff.verdicts)
         self.model.apply(diff.objects, context, changes, time.monotonic(), diff.attach_changed)
         self.query_one(LimitsOverview).show(diff.snapshot.usage, diff.snapshot.unavailable)
         self._show_counts(diff.snapshot.host, diff.snapshot.time)

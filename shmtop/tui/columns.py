@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from shmtop.attach.model import AttachMap
+from shmtop.clean.stale import Verdict
 from shmtop.humanize import human_bytes, local_time, octal_mode
 from shmtop.model import (
     ALL_KINDS,
@@ -44,6 +45,7 @@ class Context(NamedTuple):
 
     users: Users
     attach: AttachMap | None = None
+    verdicts: Mapping[str, Verdict] | None = None  # leak verdicts of the latest attach scan
 
 
 class Column(NamedTuple):
@@ -141,6 +143,18 @@ def _procs_value(obj: IpcObject, ctx: Context) -> SortKey:
     return _known((seen, ctx.attach.unknown.get(obj.ref, 0)))
 
 
+def _leak_text(obj: IpcObject, ctx: Context) -> str:
+    """ "yes" when it looks leaked (the detail view says why), "" when in use, "?" unjudged."""
+    verdict = ctx.verdicts.get(obj.ref) if ctx.verdicts is not None else None
+    if verdict is None:
+        return "?"
+    return "yes" if verdict.stale else ""
+
+
+def _leak_value(obj: IpcObject, ctx: Context) -> SortKey:
+    return ({"yes": 0, "": 1}.get(_leak_text(obj, ctx), 2),)
+
+
 def _owner_value(obj: IpcObject, ctx: Context) -> SortKey:
     return (owner_text(obj.uid, ctx.users), obj.uid)
 
@@ -155,6 +169,7 @@ ALL_COLUMNS = (
     Column("size", "SIZE", 6, lambda o, u: size_text(o), lambda o, u: _known(_size_value(o)), True),
     Column("use", "USE", 17, lambda o, u: use_text(o), lambda o, u: _known(_use_value(o))),
     Column("procs", "PROCS", 6, lambda o, c: procs_text(o, c.attach), _procs_value, True),
+    Column("leak", "LEAK", 4, _leak_text, _leak_value),
     Column("cpid", "CPID", 7, lambda o, u: pids(o)[0], _pid_value(0), True),
     Column("lpid", "LPID", 7, lambda o, u: pids(o)[1], _pid_value(1), True),
     Column(
@@ -216,6 +231,7 @@ _COMMON_POSIX = (
     _shared("owner"),
     _shared("mode"),
     _shared("procs"),
+    _shared("leak"),
 )
 FLEX_MAX = 64  # a flexible column grows to at most this many cells
 
@@ -251,6 +267,7 @@ VIEWS: tuple[View, ...] = (
             field("size", "SIZE", 7, human_bytes),
             field("nattch", "NATTCH", 6),
             _shared("procs"),  # mappings and processes differ: both are shown
+            _shared("leak"),
             Column("status", "STATUS", 11, _status, _status),
             field("cpid", "CPID", 7),
             field("lpid", "LPID", 7),
@@ -269,6 +286,7 @@ VIEWS: tuple[View, ...] = (
         (
             *_COMMON_SYSV,
             field("qnum", "MSGS", 6),
+            _shared("leak"),
             field("cbytes", "BYTES", 7, human_bytes),
             field("qbytes", "MAX", 7, human_bytes),
             field("lspid", "LSPID", 7),
@@ -286,6 +304,7 @@ VIEWS: tuple[View, ...] = (
         (
             *_COMMON_SYSV,
             field("nsems", "NSEMS", 6),
+            _shared("leak"),
             field("otime", "LAST OP", 19, _when, right=False),
             field("ctime", "CHANGED", 19, _when, right=False),
         ),

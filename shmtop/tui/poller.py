@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from shmtop.attach.model import AttachMap
+from shmtop.clean.stale import Verdict, verdicts
 from shmtop.model import IpcObject, Snapshot
 
 INTERVALS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
@@ -37,6 +38,7 @@ class SnapshotDiff:
     attach: AttachMap | None = None  # the latest scan (maybe from an earlier poll)
     attach_changed: tuple[str, ...] = ()  # objects whose attachers changed with this poll
     users: Mapping[int, str | None] = field(default_factory=dict)  # objects' and attachers'
+    verdicts: Mapping[str, Verdict] | None = None  # leak verdicts, judged with each attach scan
 
 
 def attach_changes(before: AttachMap | None, after: AttachMap) -> tuple[str, ...]:
@@ -80,6 +82,7 @@ class Poller:
         self._source = source
         self._attach: AttachMap | None = None
         self._attach_users: Mapping[int, str | None] = {}
+        self._verdicts: Mapping[str, Verdict] | None = None
         self._next_scan = 0.0
         self._scan_wanted = True
         self._deliver = deliver
@@ -155,5 +158,8 @@ class Poller:
         if found is not None:
             changed = attach_changes(self._attach, found)
             self._attach, self._attach_users = found, diff.snapshot.users
+            self._verdicts = verdicts(diff.snapshot)  # here, in the poller's thread
         users = {**self._attach_users, **diff.snapshot.users}
-        return replace(diff, attach=self._attach, attach_changed=changed, users=users)
+        return replace(
+            diff, attach=self._attach, attach_changed=changed, users=users, verdicts=self._verdicts
+        )

@@ -59,9 +59,10 @@ def test_installed_shmtop_shows_a_new_object_filters_to_it_and_quits(
     tmux: Callable[..., str], ipc: IpcFactory
 ) -> None:
     command = f"{SHMTOP} --interval 0.5; echo shmtop-exited-$?; sleep 60"
+    # Wide enough that the name is never cut with "…" (unique names grow with the suite).
     # Start the program only once the window has its size (a detached session is resized
     # just after creation, and a program started at once may draw at 80 columns).
-    tmux("new-session", "-d", "-s", "e2e", "-x", "180", "-y", "45", "sleep 60")
+    tmux("new-session", "-d", "-s", "e2e", "-x", "240", "-y", "45", "sleep 60")
     tmux("respawn-pane", "-k", "-t", "e2e", command)
 
     def pane() -> str:
