@@ -67,6 +67,9 @@ class _Judge:
         self.now = snapshot.time
         self.min_age = min_age
         self.users = snapshot.users
+        self._lives: dict[int, PidLife | None] = (
+            dict(snapshot.attach.pids) if snapshot.attach else {}
+        )
 
     def verdict(self, obj: IpcObject) -> Verdict:
         if self.attach is None:
@@ -111,7 +114,7 @@ class _Judge:
         """Why `pid` no longer uses the object, or a Verdict saying it may."""
         if pid <= 0:
             return f"no {role} recorded"
-        state = pid_state(pid, since, lives if pid in lives else pid_lives([pid]))
+        state = pid_state(pid, since, lives if pid in lives else self._lives_of([pid]))
         if state in GONE:
             return f"{role} {pid} {GONE[state]}"
         if state == "alive":
@@ -139,7 +142,7 @@ class _Judge:
         known = [(role, pid, since) for role, pid, since in recorded if pid > 0]
         if not known:
             return _in_use("no process is recorded as having used it: nothing shows it leaked")
-        lives = pid_lives({pid for _, pid, _ in known})
+        lives = self._lives_of({pid for _, pid, _ in known})
         reasons = []
         for role, pid, since in dict.fromkeys(known):
             gone = self._gone(role, pid, since, lives)
@@ -172,6 +175,13 @@ class _Judge:
         return Verdict(True, tuple(reasons))
 
     # Shared -------------------------------------------------------------------------------
+
+    def _lives_of(self, pids: Iterable[int]) -> Mapping[int, PidLife | None]:
+        """What each pid is now: the scan's answer, else read once per pid for all objects."""
+        missing = [pid for pid in pids if pid not in self._lives]
+        if missing:
+            self._lives.update(pid_lives(missing))
+        return self._lives
 
     def _users(self, obj: IpcObject | PosixEntry, attach: AttachMap) -> str:
         """Who uses it, in words ("" for nobody); unknown processes count as users."""

@@ -162,11 +162,19 @@ class ShmtopApp(RemovalActions):
         """Show a new snapshot (a plain method: Textual calls every class's on_* handler)."""
         self.snapshot = diff.snapshot
         changes = None if diff.first else (diff.added, diff.changed, diff.removed)
+        judged_anew = diff.verdicts is not self.model.context.verdicts
         context = Context(diff.users, diff.attach, diff.verdicts)
         self.model.apply(diff.objects, context, changes, time.monotonic(), diff.attach_changed)
         self.query_one(LimitsOverview).show(diff.snapshot.usage, diff.snapshot.unavailable)
         self._show_counts(diff.snapshot.host, diff.snapshot.time)
-        if diff.first or diff.added or diff.changed or diff.removed or diff.attach_changed:
+        if (
+            diff.first
+            or diff.added
+            or diff.changed
+            or diff.removed
+            or diff.attach_changed
+            or (judged_anew)
+        ):
             self.table.sync()
             self._update_screens()
         if diff.first:

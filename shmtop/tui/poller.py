@@ -83,6 +83,7 @@ class Poller:
         self._attach: AttachMap | None = None
         self._attach_users: Mapping[int, str | None] = {}
         self._verdicts: Mapping[str, Verdict] | None = None
+        self._unjudged: Snapshot | None = None
         self._next_scan = 0.0
         self._scan_wanted = True
         self._deliver = deliver
@@ -139,7 +140,36 @@ class Poller:
             return previous
         self._taken.clear()
         self._deliver(diff)
+        if self._unjudged is not None:
+            self._deliver_verdicts(diff)
         return diff.objects
+
+    def _deliver_verdicts(self, delivered: SnapshotDiff) -> None:
+        """Judge the new scan's objects once the app has shown them (the first screen does not
+        wait for it), then deliver the verdicts alone; rows whose verdict changed are redrawn."""
+        snapshot, self._unjudged = self._unjudged, None
+        assert snapshot is not None
+        self._taken.wait()
+        if self._stop.is_set():
+            return
+        self._taken.clear()
+        before = self._verdicts or {}
+        self._verdicts = verdicts(snapshot)
+        changed = tuple(
+            ref
+            for ref, v in self._verdicts.items()
+            if ref in before and before[ref].stale != v.stale
+        )
+        diff = replace(
+            delivered,
+            added=(),
+            changed=(),
+            removed=(),
+            first=False,
+            attach_changed=changed,
+            verdicts=self._verdicts,
+        )
+        self._deliver(diff)
 
     def _collect(self) -> Snapshot:
         scan = self._scan_wanted or time.monotonic() >= self._next_scan
@@ -158,7 +188,7 @@ class Poller:
         if found is not None:
             changed = attach_changes(self._attach, found)
             self._attach, self._attach_users = found, diff.snapshot.users
-            self._verdicts = verdicts(diff.snapshot)  # here, in the poller's thread
+            self._unjudged = diff.snapshot  # judged once this diff is delivered
         users = {**self._attach_users, **diff.snapshot.users}
         return replace(
             diff, attach=self._attach, attach_changed=changed, users=users, verdicts=self._verdicts

@@ -42,8 +42,8 @@ def after_first_snapshot(*keys: str) -> Callable[[Pilot], object]:
     async def run_before(pilot: Pilot) -> None:
         shmtop = pilot.app
         assert isinstance(shmtop, ShmtopApp)
-        while shmtop.snapshot is None:
-            await pilot.pause(0.02)
+        while shmtop.snapshot is None or shmtop.model.context.verdicts is None:
+            await pilot.pause(0.02)  # the leak verdicts follow the first screen
         await pilot.pause()
         await pilot.press(*keys)
         await pilot.pause()
