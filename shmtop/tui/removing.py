@@ -1,9 +1,10 @@
 """The dashboard's Remove (Delete, F9) and Clean (C) actions, mixed into the app.
 
-Remove asks about the object under the cursor, with what the person should know first; Clean
-takes a fresh snapshot with a /proc scan, judges every object, and asks about those that look
-leaked, with the reasons. Judging, removing and the backup run in a thread; every removal is
-identity-checked against the object as it was shown in the question.
+Remove asks about the marked rows (Insert or m marks them), else the object under the
+cursor, with what the person should know first; Clean takes a fresh snapshot with a /proc
+scan, judges every object, and asks about those that look leaked, with the reasons.
+Judging, removing and the backup run in a thread; every removal is identity-checked against
+the object as it was shown in the question.
 """
 
 from __future__ import annotations
@@ -37,23 +38,26 @@ class RemovalActions(App[None]):
     backup_dir: str | None
 
     def action_remove(self) -> None:
-        ref = self.model.cursor
-        obj = self.model.objects.get(ref) if ref else None
-        if obj is None or self.snapshot is None:
+        chosen = sorted(self.model.selected) or ([self.model.cursor] if self.model.cursor else [])
+        objects = [self.model.objects[ref] for ref in chosen if ref in self.model.objects]
+        if not objects or self.snapshot is None:
             self.notify("no object under the cursor")
             return
         shown = replace(self.snapshot, attach=self.model.context.attach)
-        self._ask_removal(shown, obj)
+        self._ask_removal(shown, objects)
 
     def action_clean(self) -> None:
         self.notify("looking for leaked objects…")
         self._find_leaks()
 
     @work(thread=True, exclusive=True, group="removal")
-    def _ask_removal(self, snapshot: Snapshot, obj: IpcObject) -> None:
-        verdict = verdicts(snapshot, objects=[obj])[obj.ref]
-        plan = [(obj.ref, warnings(obj, snapshot, verdict) or [NO_WARNINGS])]
-        self.call_from_thread(self._confirm, f"Remove {obj.ref}?", plan, [obj], "warning")
+    def _ask_removal(self, snapshot: Snapshot, objects: list[IpcObject]) -> None:
+        judged = verdicts(snapshot, objects=objects)
+        plan = [(o.ref, warnings(o, snapshot, judged[o.ref]) or [NO_WARNINGS]) for o in objects]
+        title = (
+            f"Remove {objects[0].ref}?" if len(objects) == 1 else f"Remove {len(objects)} objects?"
+        )
+        self.call_from_thread(self._confirm, title, plan, objects, "warning")
 
     @work(thread=True, exclusive=True, group="removal")
     def _find_leaks(self) -> None:
@@ -84,5 +88,6 @@ class RemovalActions(App[None]):
         self.call_from_thread(self._removed, outcomes)
 
     def _removed(self, outcomes: list[Outcome]) -> None:
+        self.model.selected.difference_update(o.ref for o in outcomes if o.result == "removed")
         self.push_screen(RemovalResults(outcomes))
         self.poller.wake()

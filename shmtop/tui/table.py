@@ -33,6 +33,7 @@ class ObjectTable(ScrollView, can_focus=True):
         "object-table--cursor",
         "object-table--changed",
         "object-table--new",
+        "object-table--selected",
     }
     DEFAULT_CSS = """
     ObjectTable {
@@ -45,6 +46,7 @@ class ObjectTable(ScrollView, can_focus=True):
         }
         & > .object-table--changed { background: $warning 35%; }
         & > .object-table--new { background: $success 35%; }
+        & > .object-table--selected { color: $text-accent; text-style: bold reverse; }
         &:blur > .object-table--cursor { background: $block-cursor-blurred-background; }
     }
     """
@@ -58,6 +60,14 @@ class ObjectTable(ScrollView, can_focus=True):
         Binding("left,h", "scroll_columns(-8)", "Scroll left", show=False, id="table.left"),
         Binding("right,l", "scroll_columns(8)", "Scroll right", show=False, id="table.right"),
         Binding("enter", "open", "Detail", id="table.detail", tooltip="Every field of the object"),
+        Binding(
+            "insert,m",
+            "toggle_selected",
+            "Mark",
+            show=False,
+            id="table.mark",
+            tooltip="Mark or unmark the row (Delete then removes every marked row)",
+        ),
     ]
 
     class Opened(Message):
@@ -146,6 +156,12 @@ class ObjectTable(ScrollView, can_focus=True):
     def action_scroll_columns(self, cells: int) -> None:
         self.scroll_to(x=max(0, int(self.scroll_offset.x) + cells), animate=False)
 
+    def action_toggle_selected(self) -> None:
+        if self.model.cursor is not None:
+            self.model.toggle_selected(self.model.cursor)
+            self._move(1)
+            self.refresh()
+
     def action_open(self) -> None:
         if self.model.cursor is not None:
             self.post_message(self.Opened(self.model.cursor))
@@ -208,6 +224,8 @@ class ObjectTable(ScrollView, can_focus=True):
             return Strip.blank(self.virtual_size.width, self.rich_style)
         ref = model.order[index]
         base = self.rich_style
+        if ref in model.selected:
+            base = base + self.get_component_rich_style("object-table--selected", partial=True)
         if ref == model.cursor:
             base = base + self.get_component_rich_style("object-table--cursor")
         mark = model.highlighted(ref, time.monotonic())

@@ -38,6 +38,7 @@ class TableModel:
     order: list[str] = field(default_factory=list)
     cursor: str | None = None
     highlights: dict[str, Highlight] = field(default_factory=dict)
+    selected: set[str] = field(default_factory=set)  # rows marked for removal
     _index: dict[str, int] = field(default_factory=dict)
     _sort_keys: dict[str, Any] = field(default_factory=dict)
     _searchable: dict[str, str] = field(default_factory=dict)
@@ -165,7 +166,11 @@ class TableModel:
 
     # Internals --------------------------------------------------------------------------
 
+    def toggle_selected(self, ref: str) -> None:
+        self.selected ^= {ref}
+
     def _forget(self, ref: str) -> None:
+        self.selected.discard(ref)
         self._sort_keys.pop(ref, None)
         self._searchable.pop(ref, None)
 

@@ -125,3 +125,33 @@ async def test_clean_lists_leaked_objects_with_reasons(ipc: IpcFactory) -> None:
         await until(pilot, lambda: not isinstance(app.screen, ConfirmRemoval))
     with open("/proc/sysvipc/shm") as segments:
         assert any(line.split()[1] == str(orphan) for line in list(segments)[1:])  # n kept it
+
+
+async def test_marked_rows_are_removed_together(ipc: IpcFactory) -> None:
+    tag = unique("marked")
+    names = [f"/{tag}-a", f"/{tag}-b", f"/{tag}-c"]
+    for name in names:
+        posix_ipc.SharedMemory(name, posix_ipc.O_CREX, size=4096).close_fd()
+        ipc.defer(lambda name=name: posix_ipc.unlink_shared_memory(name))
+    refs = [f"posix-shm:{n}" for n in names]
+    app = ShmtopApp(interval=60)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_detail(pilot, refs[0])
+        await pilot.press("escape")
+        app.model.set_filter(tag)
+        app.table.sync()
+        await pilot.pause()
+        app.model.move_cursor(0)
+        await pilot.press("m", "down", "m")  # marks a, skips b, marks c
+        assert app.model.selected == {refs[0], refs[2]}
+        await pilot.press("delete")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmRemoval))
+        await pilot.pause()
+        question = text_of(app.screen, "#plan")
+        assert refs[0] in question and refs[2] in question and refs[1] not in question
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, RemovalResults))
+        await pilot.pause()
+        assert text_of(app.screen, "#results").count("removed: ") == 2
+        assert app.model.selected == set()
+    assert [os.path.exists("/dev/shm" + n) for n in names] == [False, True, False]
