@@ -24,12 +24,14 @@ from shmtop.tui.app import ShmtopApp
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 SIZE = (170, 44)
-VIEWS = (  # file name, keys pressed before the shot
-    ("dashboard", ()),
-    ("sysv-shm-view", ("2",)),
-    ("detail-leaked-segment", ("2", "end", "enter")),
-    ("filter", ("slash", *"leak", "enter")),
-    ("help", ("question_mark",)),
+VIEWS = (  # file name, keys pressed before the shot, seconds to wait after them
+    ("dashboard", (), 0.3),
+    ("sysv-shm-view", ("2",), 0.3),
+    ("detail-leaked-segment", ("2", "end", "enter"), 1.0),
+    ("filter", ("slash", *"leak", "enter"), 0.3),
+    ("hex-view", ("5", "end", "enter", "x"), 1.0),
+    ("clean", ("C",), 3.0),
+    ("help", ("question_mark",), 0.3),
 )
 
 
@@ -46,14 +48,14 @@ def mqueue_mounted() -> Iterator[None]:
             subprocess.run(["umount", "/dev/mqueue"], check=True)
 
 
-async def shoot(name: str, keys: tuple[str, ...]) -> Path:
+async def shoot(name: str, keys: tuple[str, ...], wait: float) -> Path:
     app = ShmtopApp(interval=1.0)
     async with app.run_test(size=SIZE) as pilot:
         while app.snapshot is None:
             await pilot.pause(0.05)
         await pilot.pause(1.5)  # a refresh or two, so changes show highlighted
         await pilot.press(*keys)
-        await pilot.pause(0.3)
+        await pilot.pause(wait)
         path = OUT / f"{name}.svg"
         app.save_screenshot(filename=path.name, path=str(OUT))
     return path
@@ -73,8 +75,8 @@ def main() -> int:
     with mqueue_mounted(), DemoWorkload() as demo:
         print(f"demo running with {len(demo.made)} objects", file=sys.stderr)
         time.sleep(2)
-        for name, keys in VIEWS:
-            svg = asyncio.run(shoot(name, keys))
+        for name, keys, wait in VIEWS:
+            svg = asyncio.run(shoot(name, keys, wait))
             png = to_png(svg)
             print(f"wrote {svg.name}" + (f" and {png.name}" if png else ""), file=sys.stderr)
     if shutil.which("rsvg-convert") is None:

@@ -80,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
     if not plan:
         say(args, "nothing looks leaked")
     elif not args.yes:
-        say(args, f"dry run: nothing removed; `--yes` removes these {len(plan)}")
+        these = "it" if len(plan) == 1 else f"these {len(plan)}"
+        say(args, f"dry run: nothing removed; `--yes` removes {these}")
     else:
         outcomes = remove_all(args, snapshot, plan)
         document["results"] = results_json(outcomes)

@@ -68,7 +68,11 @@ class RemovalActions(App[None]):
             self.call_from_thread(self.notify, "nothing looks leaked")
             return
         plan = [(o.ref, judged[o.ref].reasons) for o in leaked]
-        title = f"{len(leaked)} objects look leaked. Remove them?"
+        title = (
+            "1 object looks leaked. Remove it?"
+            if len(leaked) == 1
+            else f"{len(leaked)} objects look leaked. Remove them?"
+        )
         self.call_from_thread(self._confirm, title, plan, leaked, "why")
 
     def _confirm(
