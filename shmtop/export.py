@@ -12,8 +12,10 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from shmtop.attach import PidLife, is_alive, pid_state
+from shmtop.attach.liveness import latest_time
 from shmtop.clean.identity import identity_of
 from shmtop.clean.stale import Verdict, verdicts
+from shmtop.inspect import Member, Message
 from shmtop.model import (
     IpcObject,
     Kind,
@@ -177,7 +179,7 @@ def use_json(obj: IpcObject, snapshot: Snapshot) -> Json:
 def _liveness(obj: IpcObject, lives: Mapping[int, PidLife | None]) -> Json:
     if isinstance(obj, SysvShm):
         cpid = pid_state(obj.cpid, obj.ctime, lives)
-        lpid = pid_state(obj.lpid, _latest(obj.atime, obj.dtime, obj.ctime), lives)
+        lpid = pid_state(obj.lpid, latest_time(obj.atime, obj.dtime, obj.ctime), lives)
         return {"cpid_alive": is_alive(cpid), "lpid_alive": is_alive(lpid),
                 "cpid_state": cpid, "lpid_state": lpid}  # fmt: skip
     if isinstance(obj, SysvMsg):
@@ -190,9 +192,12 @@ def _liveness(obj: IpcObject, lives: Mapping[int, PidLife | None]) -> Json:
     return {}
 
 
-def _latest(*times: int | None) -> int | None:
-    known = [t for t in times if t is not None]
-    return max(known) if known else None
+def member_json(m: Member) -> Json:
+    return {"num": m.num, "value": m.value, "ncnt": m.ncnt, "zcnt": m.zcnt, "pid": m.pid}
+
+
+def message_json(m: Message) -> Json:
+    return {"index": m.index, "mtype": m.mtype, "size": m.size, "head_hex": m.head.hex()}
 
 
 def _text(value: str | None) -> str | None:

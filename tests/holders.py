@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from shmtop.libc import sem_members, sem_op, sem_set_value
 
 
 class Holder:
@@ -72,3 +75,23 @@ def holders() -> Iterator[Callable[[Callable[[], Any]], Holder]]:
     finally:
         for holder in made:
             holder.release()
+
+
+@contextmanager
+def waiting_for_zero(semid: int, num: int, value: int = 1) -> Iterator[int]:
+    """Member `num` set to `value`, and a forked process blocked until it reaches zero
+    (zcnt 1) for the duration: the waiter's pid. Afterwards the member is brought to zero,
+    which releases the waiter."""
+    sem_set_value(semid, num, value)
+    waiter = os.fork()
+    if waiter == 0:  # never returns into pytest
+        os._exit(0 if sem_op(semid, num, 0) else 1)
+    try:
+        deadline = time.monotonic() + 5
+        while sem_members(semid, num + 1, num + 1)[num][2] != 1:
+            assert time.monotonic() < deadline, "the waiter never started waiting"
+            time.sleep(0.01)
+        yield waiter
+    finally:
+        sem_set_value(semid, num, 0)
+        os.waitpid(waiter, 0)

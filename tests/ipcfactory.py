@@ -13,7 +13,7 @@ import itertools
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import posix_ipc
@@ -90,6 +90,22 @@ class IpcFactory:
         shm.close_fd()
         self.defer(lambda: posix_ipc.unlink_shared_memory(name))
         return name
+
+    def posix_shm_holding(
+        self, data: bytes = b"", size: int | None = None, marks: Mapping[int, bytes] | None = None
+    ) -> tuple[str, str]:
+        """A POSIX object holding data, then sparse up to size, with marks written at their
+        offsets: (name, its /dev/shm path)."""
+        name = self.posix_shm(size=0)
+        path = "/dev/shm" + name
+        with open(path, "r+b") as f:
+            f.write(data)
+            if size is not None:
+                f.truncate(size)
+            for offset, mark in (marks or {}).items():
+                f.seek(offset)
+                f.write(mark)
+        return name, path
 
     def posix_sem(self, value: int = 0, mode: int = 0o600, tag: str = "sem") -> str:
         name = "/" + unique(tag)

@@ -337,9 +337,7 @@ def test_a_batch_with_one_failure_removes_the_others(ipc: IpcFactory) -> None:
 
 def test_backup_holds_the_exact_bytes_and_fields(ipc: IpcFactory, tmp_path: Path) -> None:
     data = os.urandom(100_000)
-    name = ipc.posix_shm(size=0)
-    with open("/dev/shm" + name, "r+b") as f:
-        f.write(data)
+    name, _ = ipc.posix_shm_holding(data)
     segment = ipc.sysv_shm(size=8192)
     segment.attach()
     segment.write(b"segment data", 100)

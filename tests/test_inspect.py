@@ -19,9 +19,9 @@ import sysv_ipc
 from shmtop.cli import main
 from shmtop.collect import collect_snapshot
 from shmtop.inspect import open_reader
-from shmtop.libc import sem_op, sem_set_value
+from shmtop.libc import sem_set_value
 from shmtop.model import Kind, SysvShm
-from tests.holders import holders
+from tests.holders import holders, waiting_for_zero
 from tests.ipcfactory import IpcFactory
 from tests.privileges import run_as_nobody, run_without
 
@@ -42,17 +42,6 @@ def hexdump(path: str, *options: str) -> str:
                           check=True).stdout  # fmt: skip
 
 
-def posix_object(ipc: IpcFactory, data: bytes, size: int | None = None) -> tuple[str, str]:
-    """A POSIX object holding data (then sparse up to size): (name, its /dev/shm path)."""
-    name = ipc.posix_shm(size=0)
-    path = "/dev/shm" + name
-    with open(path, "r+b") as f:
-        f.write(data)
-        if size is not None:
-            f.truncate(size)
-    return name, path
-
-
 @pytest.fixture
 def hold() -> Iterator[object]:
     with holders() as hold:
@@ -63,7 +52,7 @@ def hold() -> Iterator[object]:
 
 
 def test_dump_shows_bytes_written_at_known_offsets(ipc: IpcFactory) -> None:
-    name, path = posix_object(ipc, b"", size=MiB)
+    name, path = ipc.posix_shm_holding(b"", size=MiB)
     with open(path, "r+b") as f:
         for offset, marker in ((0, b"HEAD"), (0x12345, b"MIDDLE"), (MiB - 4, b"TAIL")):
             f.seek(offset)
@@ -91,7 +80,7 @@ def test_dump_shows_bytes_written_at_known_offsets(ipc: IpcFactory) -> None:
     ],
 )
 def test_dump_equals_hexdump_of_the_same_file(ipc: IpcFactory, data: bytes) -> None:
-    name, path = posix_object(ipc, data)
+    name, path = ipc.posix_shm_holding(data)
     assert shmtop("dump", f"posix-shm:{name}") == (0, hexdump(path), "")
 
 
@@ -99,14 +88,14 @@ def test_dump_equals_hexdump_of_the_same_file(ipc: IpcFactory, data: bytes) -> N
                                                 (69_990, 50), (80_000, 10), (3, 0)])  # fmt: skip
 def test_dump_of_a_range_equals_hexdump_s_n(ipc: IpcFactory, offset: int, length: int) -> None:
     data = random.Random(offset).randbytes(40_000) + bytes(30_000) + b"\xff" * 1
-    name, path = posix_object(ipc, data)
+    name, path = ipc.posix_shm_holding(data)
     expected = hexdump(path, "-s", str(offset), "-n", str(length))
     argv = ("dump", f"posix-shm:{name}", "--offset", str(offset), "--length", str(length))
     assert shmtop(*argv) == (0, expected, "")
 
 
 def test_dump_of_a_large_sparse_object_equals_hexdump(ipc: IpcFactory) -> None:
-    name, path = posix_object(ipc, b"start", size=64 * MiB)
+    name, path = ipc.posix_shm_holding(b"start", size=64 * MiB)
     with open(path, "r+b") as f:
         f.seek(40 * MiB + 3)
         f.write(b"island")
@@ -143,7 +132,7 @@ def test_dump_of_a_missing_object_says_so(ipc: IpcFactory) -> None:
 
 
 def test_a_sparse_gibibyte_is_read_without_allocating_tmpfs(ipc: IpcFactory) -> None:
-    name, path = posix_object(ipc, b"first page", size=1 << 30)
+    name, path = ipc.posix_shm_holding(b"first page", size=1 << 30)
     before = os.stat(path).st_blocks
     entry = next(o for o in collect_snapshot(kinds=[Kind.POSIX_SHM]).objects if o.name.decode()
                  == name)  # fmt: skip
@@ -163,7 +152,7 @@ def test_a_sparse_gibibyte_is_read_without_allocating_tmpfs(ipc: IpcFactory) -> 
 
 
 def test_an_object_truncated_while_read_gives_short_reads(ipc: IpcFactory) -> None:
-    name, path = posix_object(ipc, b"z" * 100_000)
+    name, path = ipc.posix_shm_holding(b"z" * 100_000)
     entry = next(o for o in collect_snapshot(kinds=[Kind.POSIX_SHM]).objects if o.name.decode()
                  == name)  # fmt: skip
     reader = open_reader(entry, None)
@@ -222,7 +211,7 @@ def test_an_unmapped_segment_is_attached_read_only_for_the_read(ipc: IpcFactory)
 
 
 def test_reading_root_s_object_as_nobody_names_the_owner(ipc: IpcFactory) -> None:
-    name, _ = posix_object(ipc, b"secret")
+    name, _ = ipc.posix_shm_holding(b"secret")
     shm = ipc.sysv_shm(size=4096)
     posix = run_as_nobody(shmtop, "dump", f"posix-shm:{name}")
     sysv = run_as_nobody(shmtop, "dump", f"sysv-shm:{shm.id}")
@@ -247,13 +236,7 @@ def test_five_members_with_a_waiter_for_zero(ipc: IpcFactory) -> None:
     semid = ipc.sysv_sem(nsems=5)
     for num, value in enumerate((3, 0, 1, 7, 0)):
         sem_set_value(semid, num, value)
-    waiter = os.fork()
-    if waiter == 0:  # blocks until member 2 reaches zero
-        os._exit(0 if sem_op(semid, 2, 0) else 1)
-    try:
-        deadline = time.monotonic() + 5
-        while ipcs_members(semid)[2][3] != 1 and time.monotonic() < deadline:
-            time.sleep(0.01)
+    with waiting_for_zero(semid, 2):
         status, out, _ = shmtop("show", f"sysv-sem:{semid}", "--json")
         assert status == 0
         members = json.loads(out)["semaphores"]
@@ -264,9 +247,6 @@ def test_five_members_with_a_waiter_for_zero(ipc: IpcFactory) -> None:
         )
         text = shmtop("show", f"sysv-sem:{semid}")[1]
         assert re.search(r"\n\s*2\s+1\s+0\s+1\s+\d+\s*\n", text.split("Members")[1])
-    finally:
-        sem_op(semid, 2, -1, wait=False)  # releases the waiter
-        os.waitpid(waiter, 0)
 
 
 def test_peeking_three_messages_leaves_them_queued(ipc: IpcFactory) -> None:

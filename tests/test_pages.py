@@ -29,12 +29,7 @@ MiB = 1 << 20
 
 def reader_of(ipc: IpcFactory, data: bytes, size: int | None = None) -> tuple[ContentReader, str]:
     """A reader of a new POSIX object holding data (then sparse up to size), and its path."""
-    name = ipc.posix_shm(size=0)
-    path = "/dev/shm" + name
-    with open(path, "r+b") as f:
-        f.write(data)
-        if size is not None:
-            f.truncate(size)
+    name, path = ipc.posix_shm_holding(data, size)
     snap = collect_snapshot(kinds={Kind.POSIX_SHM})
     obj = next(o for o in snap.objects if o.ref == f"posix-shm:{name}")
     return open_reader(obj, None), path

@@ -84,5 +84,11 @@ def pid_state(pid: int, since: float | None, lives: Mapping[int, PidLife | None]
     return "alive"
 
 
+def latest_time(*times: int | None) -> int | None:
+    """The latest of the times an object recorded (None: never), as pid_state's `since`."""
+    known = [t for t in times if t is not None]
+    return max(known) if known else None
+
+
 def is_alive(state: str | None) -> bool | None:
     return None if state is None else state == "alive"

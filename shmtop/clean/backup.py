@@ -9,7 +9,7 @@ import time
 from collections.abc import Mapping
 
 from shmtop.collect.roots import Roots
-from shmtop.export import object_json
+from shmtop.export import member_json, message_json, object_json
 from shmtop.inspect import has_bytes, open_reader, peek_messages, set_members
 from shmtop.inspect.save import save_range
 from shmtop.model import IpcObject, SysvMsg, SysvSem
@@ -29,21 +29,12 @@ def backup(obj: IpcObject, directory: str, roots: Roots, users: Mapping[int, str
             reader.close()
         document["bytes_saved"] = copied
     elif isinstance(obj, SysvSem):
-        document["semaphores"] = [
-            m.__dict__ if hasattr(m, "__dict__") else _member(m) for m in set_members(obj)
-        ]
+        document["semaphores"] = [member_json(m) for m in set_members(obj)]
     elif isinstance(obj, SysvMsg):
-        document["messages"] = [
-            {"index": m.index, "mtype": m.mtype, "size": m.size, "head_hex": m.head.hex()}
-            for m in peek_messages(obj)
-        ]
+        document["messages"] = [message_json(m) for m in peek_messages(obj)]
     with open(os.path.join(target, "object.json"), "x") as f:
         json.dump(document, f, indent=1)
     return target
-
-
-def _member(m: object) -> dict[str, int]:
-    return {name: getattr(m, name) for name in ("num", "value", "ncnt", "zcnt", "pid")}
 
 
 def _dir_name(obj: IpcObject) -> str:

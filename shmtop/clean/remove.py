@@ -9,10 +9,9 @@ descriptor of their directory; only regular files are ever unlinked.
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, replace
+from typing import Literal, TypeVar
 
 import sysv_ipc
 
@@ -21,12 +20,14 @@ from shmtop.clean.backup import backup
 from shmtop.clean.identity import changes, identity_fields, identity_of
 from shmtop.collect import Collector
 from shmtop.collect.devshm import SEM_PREFIX
+from shmtop.collect.entries import file_type, open_directory
 from shmtop.collect.roots import Roots
 from shmtop.errors import NotPermitted, Unsupported, Vanished
-from shmtop.model import IpcObject, Kind, PosixEntry, PosixMq, PosixSem, SysvShm
+from shmtop.model import FileType, IpcObject, Kind, PosixEntry, PosixMq, PosixSem, SysvShm
 from shmtop.present import denied
 
 Result = Literal["removed", "refused", "error"]
+E = TypeVar("E", bound=PosixEntry)
 _SYSV_REMOVE: Mapping[Kind, Callable[[int], None]] = {
     Kind.SYSV_SHM: sysv_ipc.remove_shared_memory,
     Kind.SYSV_MSG: sysv_ipc.remove_message_queue,
@@ -59,6 +60,7 @@ class Remover:
         self.users = users or {}
         self.backup_dir = backup_dir
         self.audit = audit
+        self._collectors: dict[Kind, Collector] = {}  # kept: a batch re-reads only what changed
 
     def remove(self, seen: IpcObject) -> Outcome:
         """Remove `seen` if it is still there and still the same; never raises."""
@@ -79,7 +81,12 @@ class Remover:
 
     def current(self, seen: IpcObject) -> IpcObject:
         """The object now at seen's id or name; Refused when there is none or another."""
-        now = find_current(seen, self.roots)
+        if isinstance(seen, PosixEntry):
+            directory, name = _place(seen, self.roots)
+            with open_directory(directory) as fd:
+                now: IpcObject | None = _as_found(seen, _lstat(fd, name))
+        else:
+            now = self._sysv_now(seen)
         if now is None:
             raise Refused(f"{seen.ref} no longer exists")
         changed = changes(identity_fields(seen), identity_fields(now))
@@ -94,7 +101,7 @@ class Remover:
                 "so removing would act on another object of this kernel"
             )
         now = self.current(seen)
-        if isinstance(now, PosixEntry) and now.type.value != "file":
+        if isinstance(now, PosixEntry) and now.type is not FileType.FILE:
             raise Refused(f"{now.ref} is a {now.type.value}: shmtop removes only regular files")
         saved = self._backup(now)
         try:
@@ -103,7 +110,7 @@ class Remover:
             else:
                 _SYSV_REMOVE[now.kind](now.id)
         except (PermissionError, sysv_ipc.PermissionsError):
-            raise Refused(_denied(now, self.users)) from None
+            raise Refused(denied(now, self.users, "removing")) from None
         except (FileNotFoundError, sysv_ipc.ExistentialError):
             raise Refused(f"{now.ref} was removed meanwhile by someone else") from None
         return _removed_detail(now) + (f"; saved to {saved}" if saved else "")
@@ -116,32 +123,46 @@ class Remover:
         except (NotPermitted, Vanished, Unsupported, OSError) as exc:
             raise Refused(f"{obj.ref} was not removed: its backup failed ({exc})") from None
 
+    def _sysv_now(self, seen: IpcObject) -> IpcObject | None:
+        collector = self._collectors.setdefault(seen.kind, Collector(self.roots, [seen.kind]))
+        snapshot = collector.collect()
+        if seen.kind in snapshot.unavailable:
+            raise Refused(snapshot.unavailable[seen.kind])
+        return next((obj for obj in snapshot.objects if obj.ref == seen.ref), None)
+
     def _unlink(self, entry: PosixEntry) -> None:
+        """Unlink the name if it still is this regular file: checked again after the backup,
+        on the same directory descriptor as the unlink."""
         directory, name = _place(entry, self.roots)
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        try:
-            found = os.stat(name, dir_fd=fd, follow_symlinks=False)
-            if not stat.S_ISREG(found.st_mode) or (found.st_dev, found.st_ino) != (
-                entry.dev,
-                entry.inode,
-            ):
+        with open_directory(directory) as fd:
+            found = _as_found(entry, _lstat(fd, name))
+            same = found is not None and (found.dev, found.inode) == (entry.dev, entry.inode)
+            if not same or found is None or found.type is not FileType.FILE:
                 raise Refused(f"{entry.ref} was replaced a moment ago: not removed")
             os.unlink(name, dir_fd=fd)
-        finally:
-            os.close(fd)
 
 
-def find_current(seen: IpcObject, roots: Roots) -> IpcObject | None:
-    """What is at seen's id or name now (freshly read), if anything."""
-    snapshot = Collector(roots, [seen.kind]).collect()
-    if seen.kind in snapshot.unavailable:
-        raise Refused(snapshot.unavailable[seen.kind])
-    place = _where(seen)
-    return next((obj for obj in snapshot.objects if _where(obj) == place), None)
+def _lstat(dir_fd: int, name: bytes) -> os.stat_result | None:
+    try:
+        return os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
 
 
-def _where(obj: IpcObject) -> int | bytes:
-    return obj.name if isinstance(obj, PosixEntry) else obj.id
+def _as_found(seen: E, found: os.stat_result | None) -> E | None:
+    """seen, with what lstat says of its name now (a queue's ctime is never compared)."""
+    if found is None:
+        return None
+    ctime_ns = None if seen.ctime_ns is None else found.st_ctime_ns
+    return replace(
+        seen,
+        type=file_type(found.st_mode),
+        dev=found.st_dev,
+        inode=found.st_ino,
+        ctime_ns=ctime_ns,
+        nlink=found.st_nlink,
+        size=found.st_size,
+    )
 
 
 def _place(entry: PosixEntry, roots: Roots) -> tuple[str, bytes]:
@@ -161,7 +182,3 @@ def _removed_detail(obj: IpcObject) -> str:
     if isinstance(obj, PosixEntry) and obj.nlink > 1:
         return f"{obj.ref} removed; its memory stays under its {obj.nlink - 1} other names"
     return f"{obj.ref} removed"
-
-
-def _denied(obj: IpcObject, users: Mapping[int, str | None]) -> str:
-    return denied(obj, users, "removing")

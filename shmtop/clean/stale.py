@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from shmtop.attach import PidLife, pid_state
-from shmtop.attach.liveness import pid_lives
+from shmtop.attach.liveness import latest_time, pid_lives
 from shmtop.attach.model import AttachMap
 from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.humanize import human_duration
@@ -101,7 +101,9 @@ class _Judge:
             return _in_use(users or f"nattch {shm.nattch}: attached")
         lives = attach.pids
         creator = self._gone("creator", shm.cpid, shm.ctime, lives)
-        last = self._gone("last user", shm.lpid, _latest(shm.atime, shm.dtime, shm.ctime), lives)
+        last = self._gone(
+            "last user", shm.lpid, latest_time(shm.atime, shm.dtime, shm.ctime), lives
+        )
         if isinstance(creator, Verdict):
             return creator
         if isinstance(last, Verdict):
@@ -128,10 +130,10 @@ class _Judge:
             ("last sender", queue.lspid, queue.stime),
             ("last receiver", queue.lrpid, queue.rtime),
         ]
-        return self._idle_with_pids(recorded, _latest(queue.stime, queue.rtime, queue.ctime))
+        return self._idle_with_pids(recorded, latest_time(queue.stime, queue.rtime, queue.ctime))
 
     def _semaphore_set(self, semset: SysvSem) -> Verdict:
-        since = _latest(semset.otime, semset.ctime)
+        since = latest_time(semset.otime, semset.ctime)
         members = set_members(semset)
         recorded = [(f"member {m.num}'s last user", m.pid, since) for m in members]
         return self._idle_with_pids(recorded, since)
@@ -185,16 +187,8 @@ class _Judge:
 
     def _users(self, obj: IpcObject | PosixEntry, attach: AttachMap) -> str:
         """Who uses it, in words ("" for nobody); unknown processes count as users."""
-        found = attach.attachers.get(obj.ref, ())
-        unknown = attach.unknown.get(obj.ref) or 0
-        if isinstance(obj, PosixEntry):
-            unknown = max(0, unknown - len(self.ignored))
-        parts = [f"used by {a.comm or '?'} ({a.pid})" for a in found[:3]]
-        if len(found) > 3:
-            parts.append(f"and {len(found) - 3} more")
-        if unknown:
-            parts.append(f"{unknown} processes could not be inspected and may use it")
-        return ", ".join(parts)
+        ignored = len(self.ignored) if isinstance(obj, PosixEntry) else 0
+        return ", ".join(who_uses(obj, attach, ignored))
 
     def _idle(self, since: int | None, word: str = "idle") -> str | Verdict:
         if since is None:
@@ -208,10 +202,20 @@ class _Judge:
         return f"{word} for {human_duration(age)}"
 
 
+def who_uses(obj: IpcObject | PosixEntry, attach: AttachMap, ignored: int = 0) -> list[str]:
+    """The processes using it, in words; processes that could not be inspected count (less
+    `ignored` of them, vouched for by the operator)."""
+    found = attach.attachers.get(obj.ref, ())
+    parts = []
+    if found:
+        named = ", ".join(f"{a.comm or '?'} ({a.pid})" for a in found[:3])
+        more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+        parts.append(f"used by {named}{more}")
+    unknown = max(0, (attach.unknown.get(obj.ref) or 0) - ignored)
+    if unknown:
+        parts.append(f"{unknown} processes could not be inspected and may use it")
+    return parts
+
+
 def _in_use(reason: str) -> Verdict:
     return Verdict(False, (reason,))
-
-
-def _latest(*times: int | None) -> int | None:
-    known = [t for t in times if t is not None]
-    return max(known) if known else None

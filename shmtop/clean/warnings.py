@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from shmtop.clean.stale import Verdict
+from shmtop.clean.stale import Verdict, who_uses
 from shmtop.model import IpcObject, PosixEntry, Snapshot, SysvMsg, SysvSem, SysvShm
 
 
 def warnings(obj: IpcObject, snapshot: Snapshot, verdict: Verdict | None) -> list[str]:
-    found = []
-    attach = snapshot.attach
-    users = attach.attachers.get(obj.ref, ()) if attach else ()
-    if users:
-        named = ", ".join(f"{a.comm or '?'} ({a.pid})" for a in users[:5])
-        more = f" and {len(users) - 5} more" if len(users) > 5 else ""
-        found.append(f"used by {named}{more}")
-    if attach is not None and attach.unknown.get(obj.ref):
-        found.append(f"{attach.unknown[obj.ref]} processes could not be inspected and may use it")
+    found = who_uses(obj, snapshot.attach) if snapshot.attach is not None else []
     if isinstance(obj, SysvShm) and obj.nattch:
         found.append(
             f"attached {obj.nattch} times: it is only marked for removal and vanishes "

@@ -9,7 +9,7 @@ from typing import Any
 from shmtop.clean.stale import DEFAULT_MIN_AGE, verdicts
 from shmtop.cli.durations import duration
 from shmtop.cli.errors import EXIT_OK, EXIT_USAGE, CliError
-from shmtop.cli.options import kind_list, roots_of
+from shmtop.cli.options import add_kind_option, roots_of
 from shmtop.cli.output import write_json
 from shmtop.cli.removal import (
     add_removal_options,
@@ -43,14 +43,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         metavar="NAME",
         help="only objects owned by this user (name or uid; repeatable)",
     )
-    parser.add_argument(
-        "--kind",
-        dest="kinds",
-        action="extend",
-        type=kind_list,
-        metavar="KIND",
-        help="only these kinds (repeat or separate with commas)",
-    )
+    add_kind_option(parser)
     parser.add_argument(
         "--ignore-unreadable",
         type=int,

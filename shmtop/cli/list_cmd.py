@@ -9,7 +9,7 @@ from typing import Any
 
 from shmtop.attach import used_by
 from shmtop.cli.errors import CliError
-from shmtop.cli.options import kind_list, roots_of
+from shmtop.cli.options import add_kind_option, roots_of
 from shmtop.cli.output import note_unavailable, write_json
 from shmtop.cli.table import render_table
 from shmtop.collect import collect_snapshot
@@ -25,15 +25,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
         "list", help="list IPC objects", description="List IPC objects of every kind."
     )
-    parser.add_argument(
-        "--kind",
-        dest="kinds",
-        action="extend",
-        type=kind_list,
-        metavar="KIND",
-        help="only these kinds (repeat or separate with commas): "
-        + ", ".join(kind.value for kind in ALL_KINDS),
-    )
+    add_kind_option(parser)
     parser.add_argument(
         "--pid",
         type=int,

@@ -20,6 +20,19 @@ def kind_list(text: str) -> list[Kind]:
     return kinds
 
 
+def add_kind_option(parser: argparse.ArgumentParser) -> None:
+    """--kind, repeatable or comma-separated, into args.kinds (None: every kind)."""
+    parser.add_argument(
+        "--kind",
+        dest="kinds",
+        action="extend",
+        type=kind_list,
+        metavar="KIND",
+        help="only these kinds (repeat or separate with commas): "
+        + ", ".join(kind.value for kind in Kind),
+    )
+
+
 def add_root_options(parser: argparse.ArgumentParser, *, inherit: bool) -> None:
     """Where to read from; `inherit` keeps a subcommand from resetting top-level values."""
     default = Roots()

@@ -12,7 +12,14 @@ from shmtop.cli.output import write_json
 from shmtop.cli.table import render_table
 from shmtop.describe import Field, describe, describe_use
 from shmtop.errors import NotPermitted, Unsupported, Vanished
-from shmtop.export import SCHEMA, cleanup_json, object_json, use_json
+from shmtop.export import (
+    SCHEMA,
+    cleanup_json,
+    member_json,
+    message_json,
+    object_json,
+    use_json,
+)
 from shmtop.inspect import MESSAGE_LIMIT, Member, Message, peek_messages, set_members
 from shmtop.model import IpcObject, PosixMq, Snapshot, SysvMsg, SysvSem
 from shmtop.names import escape_name
@@ -69,22 +76,14 @@ def _contents_json(
     obj: IpcObject, contents: list[Any] | None, problem: str | None
 ) -> dict[str, Any]:
     if isinstance(obj, SysvSem):
-        members = None if contents is None else [_member_json(m) for m in contents]
+        members = None if contents is None else [member_json(m) for m in contents]
         return {"semaphores": members, "problem": problem}
     if isinstance(obj, SysvMsg):
-        messages = None if contents is None else [_message_json(m) for m in contents]
+        messages = None if contents is None else [message_json(m) for m in contents]
         return {"messages": messages, "problem": problem}
     if isinstance(obj, PosixMq):
         return {"messages": None, "problem": POSIX_MQ_NOTE}
     return {}
-
-
-def _member_json(m: Member) -> dict[str, int]:
-    return {"num": m.num, "value": m.value, "ncnt": m.ncnt, "zcnt": m.zcnt, "pid": m.pid}
-
-
-def _message_json(m: Message) -> dict[str, Any]:
-    return {"index": m.index, "mtype": m.mtype, "size": m.size, "head_hex": m.head.hex()}
 
 
 def _render(obj: IpcObject, snapshot: Snapshot, contents: list[Any] | None) -> str:

@@ -27,6 +27,7 @@ from shmtop.tui.overview import LimitsOverview
 from shmtop.tui.poller import INTERVALS, Poller, SnapshotDiff
 from shmtop.tui.processes import KeyedTable, ProcessesScreen, ProcessObjectsScreen
 from shmtop.tui.removing import RemovalActions
+from shmtop.tui.safe import tell
 from shmtop.tui.table import ObjectTable
 from shmtop.tui.tablemodel import TableModel
 
@@ -182,7 +183,7 @@ class ShmtopApp(RemovalActions):
         self.poller.taken()
 
     def on_poll_failed(self, message: PollFailed) -> None:
-        self.notify(f"collecting failed: {message.error!r}", severity="error")
+        tell(self, f"collecting failed: {message.error!r}", "error")
         self.poller.taken()
 
     def _show_counts(self, host: str | None = None, taken_at: float | None = None) -> None:
@@ -199,7 +200,7 @@ class ShmtopApp(RemovalActions):
         if self.snapshot is None:
             return
         if isinstance(screen, DetailScreen):
-            screen.show(self.model.objects.get(screen.ref), context.users, context.attach)
+            screen.show(self.model.objects.get(screen.ref), context)
         elif isinstance(screen, ProcessesScreen):
             screen.show(context.attach, context.users)
         elif isinstance(screen, ProcessObjectsScreen):

@@ -3,7 +3,6 @@ holds (a set's members, a queue's messages); live while open. `x` or Enter opens
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 
 from rich.console import Group, RenderableType
@@ -16,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from shmtop.attach.model import AttachMap
-from shmtop.clean.stale import Verdict, verdicts
+from shmtop.clean.stale import Verdict
 from shmtop.describe import Field, describe, describe_use
 from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.inspect import (
@@ -28,12 +27,13 @@ from shmtop.inspect import (
     peek_messages,
     set_members,
 )
-from shmtop.model import IpcObject, PosixMq, Snapshot, SysvMsg, SysvSem
+from shmtop.model import IpcObject, PosixMq, SysvMsg, SysvSem
 from shmtop.names import escape_name
 from shmtop.present import denied
+from shmtop.tui.columns import Context
 from shmtop.tui.footer import KeyFooter
 from shmtop.tui.hexscreen import HexScreen
-from shmtop.tui.safe import plain, plain_line
+from shmtop.tui.safe import plain, plain_line, tell
 
 POSIX_MQ_NOTE = "a POSIX queue's messages cannot be read without taking them off it"
 Contents = list[Member] | list[Message] | str | None  # str: why they cannot be shown
@@ -70,18 +70,18 @@ class DetailScreen(Screen[None]):
             yield Static(id="fields")
         yield KeyFooter()
 
-    def show(
-        self, obj: IpcObject | None, users: Mapping[int, str | None], attach: AttachMap | None
-    ) -> None:
-        self.obj, self.users, self.attach = obj, users, attach
+    def show(self, obj: IpcObject | None, context: Context) -> None:
+        """The object as of the latest snapshot, with the table's context: user names, who
+        attaches what, and the leak verdicts the poller judged with the latest scan."""
+        self.obj, self.users, self.attach = obj, context.users, context.attach
+        verdicts = context.verdicts or {}
+        self.verdict = verdicts.get(obj.ref) if obj is not None else None
         if obj is None:
             self._fields.update(
                 plain("gone: this object no longer exists (removed since it was listed)")
             )
             return
         self._draw()
-        if attach is not None:
-            self._judge(obj, users, attach)
         if isinstance(obj, SysvSem | SysvMsg):
             self._read_contents(obj)
 
@@ -109,17 +109,6 @@ class DetailScreen(Screen[None]):
             contents = str(exc)
         self.app.call_from_thread(self._contents_read, obj.ref, contents)
 
-    @work(thread=True, exclusive=True, group="verdict")
-    def _judge(self, obj: IpcObject, users: Mapping[int, str | None], attach: AttachMap) -> None:
-        moment = Snapshot(time.time(), "", frozenset({obj.kind}), users=users, attach=attach)
-        verdict = verdicts(moment, objects=[obj])[obj.ref]
-        self.app.call_from_thread(self._judged, obj.ref, verdict)
-
-    def _judged(self, ref: str, verdict: Verdict) -> None:
-        if self.obj is not None and self.obj.ref == ref and verdict != self.verdict:
-            self.verdict = verdict
-            self._draw()
-
     def _contents_read(self, ref: str, contents: Contents) -> None:
         if self.obj is not None and self.obj.ref == ref:
             self.contents = contents
@@ -128,14 +117,14 @@ class DetailScreen(Screen[None]):
     def action_contents(self) -> None:
         obj = self.obj
         if obj is None or not has_bytes(obj):
-            self.notify("this object holds no bytes to show; its contents are listed here")
+            tell(self.app, "this object holds no bytes to show; its contents are listed here")
             return
         try:
             reader = open_reader(obj, self.attach)
         except NotPermitted:
-            self.notify(denied(obj, self.users, "reading"), severity="error")
+            tell(self.app, denied(obj, self.users, "reading"), "error")
         except (Vanished, Unsupported) as exc:
-            self.notify(str(exc), severity="error")
+            tell(self.app, str(exc), "error")
         else:
             self.app.push_screen(HexScreen(reader))
 
@@ -143,7 +132,7 @@ class DetailScreen(Screen[None]):
 def _verdict_fields(verdict: Verdict | None) -> list[Field]:
     """Whether it looks leaked (as `shmtop clean` judges, --min-age 10m), and why."""
     if verdict is None:
-        return [Field("leaked?", "judging…")]
+        return [Field("leaked?", "not judged yet", "judged with each scan of /proc")]
     value = "looks leaked (C cleans)" if verdict.stale else "in use"
     return [Field("leaked?", value, "; ".join(verdict.reasons))]
 

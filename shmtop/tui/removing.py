@@ -23,6 +23,7 @@ from shmtop.collect import Collector, Roots
 from shmtop.model import IpcObject, Snapshot
 from shmtop.tui.poller import Poller
 from shmtop.tui.removal import ConfirmRemoval, Planned, RemovalResults
+from shmtop.tui.safe import tell
 from shmtop.tui.tablemodel import TableModel
 
 NO_WARNINGS = "no process is known to use it"
@@ -41,13 +42,13 @@ class RemovalActions(App[None]):
         chosen = sorted(self.model.selected) or ([self.model.cursor] if self.model.cursor else [])
         objects = [self.model.objects[ref] for ref in chosen if ref in self.model.objects]
         if not objects or self.snapshot is None:
-            self.notify("no object under the cursor")
+            tell(self, "no object under the cursor")
             return
         shown = replace(self.snapshot, attach=self.model.context.attach)
         self._ask_removal(shown, objects)
 
     def action_clean(self) -> None:
-        self.notify("looking for leaked objects…")
+        tell(self, "looking for leaked objects…")
         self._find_leaks()
 
     @work(thread=True, exclusive=True, group="removal")
@@ -65,7 +66,7 @@ class RemovalActions(App[None]):
         judged = verdicts(snapshot)
         leaked = [o for o in snapshot.objects if judged[o.ref].stale]
         if not leaked:
-            self.call_from_thread(self.notify, "nothing looks leaked")
+            self.call_from_thread(tell, self, "nothing looks leaked")
             return
         plan = [(o.ref, judged[o.ref].reasons) for o in leaked]
         title = (

@@ -7,7 +7,10 @@ markup: `[@click=app.quit]x` is shown as those characters and does nothing.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from rich.text import Text
+from textual.app import App
 
 from shmtop.names import escape_text
 
@@ -27,3 +30,10 @@ def plain_line(text: str, style: str = "") -> Text:
     shown = plain(text, style)
     shown.end = "\n"
     return shown
+
+
+def tell(
+    app: App[None], text: str, severity: Literal["information", "warning", "error"] = "information"
+) -> None:
+    """A notification of outside text: escaped, and never parsed as markup."""
+    app.notify(printable(text), severity=severity, markup=False)

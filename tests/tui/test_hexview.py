@@ -6,7 +6,7 @@ import asyncio
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,13 +15,13 @@ from textual import events
 from textual.geometry import Region
 from textual.pilot import Pilot
 
-from shmtop.libc import sem_members, sem_op, sem_set_value
+from shmtop.libc import sem_set_value
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.detail import DetailScreen
 from shmtop.tui.hexscreen import HexScreen
 from shmtop.tui.hexview import HexView
-from tests.holders import holders
-from tests.ipcfactory import IpcFactory
+from tests.holders import holders, waiting_for_zero
+from tests.ipcfactory import IpcFactory, unique
 from tests.privileges import run_as_nobody
 from tests.tui.test_app import until
 
@@ -33,18 +33,6 @@ MiB = 1 << 20
 def hold() -> Iterator[object]:
     with holders() as hold:
         yield hold
-
-
-def posix_object(ipc: IpcFactory, size: int, marks: dict[int, bytes]) -> tuple[str, str]:
-    """A sparse POSIX object of `size` bytes with `marks` written at their offsets."""
-    name = ipc.posix_shm(size=0)
-    path = "/dev/shm" + name
-    with open(path, "r+b") as f:
-        f.truncate(size)
-        for offset, data in marks.items():
-            f.seek(offset)
-            f.write(data)
-    return name, path
 
 
 async def open_detail(pilot: Pilot, ref: str) -> DetailScreen:
@@ -114,7 +102,7 @@ def app() -> ShmtopApp:
 
 async def test_x_in_the_detail_view_shows_bytes_at_their_offsets(ipc: IpcFactory) -> None:
     marks = {0: b"HEAD", 0x12345: b"MIDDLE", MiB - 4: b"TAIL"}
-    name, _ = posix_object(ipc, MiB, marks)
+    name, _ = ipc.posix_shm_holding(b"", MiB, marks)
     async with app().run_test(size=SIZE) as pilot:
         screen = await open_hex(pilot, f"posix-shm:{name}")
         shown = lines(screen)
@@ -144,7 +132,7 @@ async def test_x_in_the_detail_view_shows_bytes_at_their_offsets(ipc: IpcFactory
 
 
 async def test_goto_refuses_nonsense_and_offsets_past_the_end(ipc: IpcFactory) -> None:
-    name, _ = posix_object(ipc, 4096, {0: b"x"})
+    name, _ = ipc.posix_shm_holding(b"", 4096, {0: b"x"})
     async with app().run_test(size=SIZE) as pilot:
         screen = await open_hex(pilot, f"posix-shm:{name}")
         await answer(pilot, "g", "lots")
@@ -157,7 +145,7 @@ async def test_goto_refuses_nonsense_and_offsets_past_the_end(ipc: IpcFactory) -
 
 async def test_control_bytes_and_markup_are_dots_in_the_ascii_column(ipc: IpcFactory) -> None:
     data = b"\x1b]0;t\x07[b]x[/b]\x9b\xff\x00ok"
-    name, _ = posix_object(ipc, len(data), {0: data})
+    name, _ = ipc.posix_shm_holding(b"", len(data), {0: data})
     async with app().run_test(size=SIZE) as pilot:
         screen = await open_hex(pilot, f"posix-shm:{name}")
         assert lines(screen)[0].endswith("|.]0;t.[b]x[/b]..|")
@@ -171,7 +159,7 @@ async def test_search_finds_hex_bytes_across_a_chunk_boundary_then_n_finds_the_n
     ipc: IpcFactory,
 ) -> None:
     marks = {MiB - 2: b"\xde\xad\xbe\xef", 2 * MiB + 0x100: b"\xde\xad\xbe\xef"}
-    name, _ = posix_object(ipc, 3 * MiB, marks)
+    name, _ = ipc.posix_shm_holding(b"", 3 * MiB, marks)
     async with app().run_test(size=SIZE) as pilot:
         screen = await open_hex(pilot, f"posix-shm:{name}")
         view = screen.query_one(HexView)
@@ -188,7 +176,7 @@ async def test_search_finds_hex_bytes_across_a_chunk_boundary_then_n_finds_the_n
 
 
 async def test_text_search_says_when_nothing_matches(ipc: IpcFactory) -> None:
-    name, _ = posix_object(ipc, 64 * 1024, {40_000: b"needle"})
+    name, _ = ipc.posix_shm_holding(b"", 64 * 1024, {40_000: b"needle"})
     async with app().run_test(size=SIZE) as pilot:
         screen = await open_hex(pilot, f"posix-shm:{name}")
         await answer(pilot, "slash", "needle")
@@ -199,7 +187,7 @@ async def test_text_search_says_when_nothing_matches(ipc: IpcFactory) -> None:
 
 
 async def test_escape_stops_a_long_search_and_keeps_the_view_open(ipc: IpcFactory) -> None:
-    name, path = posix_object(ipc, 8 << 30, {})  # 8 GiB of holes: seconds to search
+    name, path = ipc.posix_shm_holding(b"", 8 << 30, {})  # 8 GiB of holes: seconds to search
     async with app().run_test(size=SIZE) as pilot:
         screen = await open_hex(pilot, f"posix-shm:{name}")
         await answer(pilot, "slash", "absent")
@@ -217,7 +205,7 @@ async def test_w_writes_exactly_the_range_and_never_over_a_file(
     ipc: IpcFactory, tmp_path: Path
 ) -> None:
     data = os.urandom(200_000)
-    name, _ = posix_object(ipc, len(data), {0: data})
+    name, _ = ipc.posix_shm_holding(b"", len(data), {0: data})
     target = tmp_path / "range.bin"
     async with app().run_test(size=SIZE) as pilot:
         screen = await open_hex(pilot, f"posix-shm:{name}")
@@ -236,7 +224,7 @@ async def test_w_writes_exactly_the_range_and_never_over_a_file(
 async def test_an_object_truncated_while_viewed_then_r_reads_its_new_size(
     ipc: IpcFactory,
 ) -> None:
-    name, path = posix_object(ipc, 4 * MiB, {0: b"start", 3 * MiB: b"later"})
+    name, path = ipc.posix_shm_holding(b"", 4 * MiB, {0: b"start", 3 * MiB: b"later"})
     async with app().run_test(size=SIZE) as pilot:
         screen = await open_hex(pilot, f"posix-shm:{name}")
         os.truncate(path, 100)
@@ -254,7 +242,7 @@ async def test_an_object_truncated_while_viewed_then_r_reads_its_new_size(
 
 
 async def test_r_shows_bytes_that_changed_live(ipc: IpcFactory) -> None:
-    name, path = posix_object(ipc, 4096, {0: b"before"})
+    name, path = ipc.posix_shm_holding(b"", 4096, {0: b"before"})
     async with app().run_test(size=SIZE) as pilot:
         screen = await open_hex(pilot, f"posix-shm:{name}")
         with open(path, "r+b") as f:
@@ -288,11 +276,7 @@ async def test_detail_shows_each_member_of_a_set_and_who_waits(ipc: IpcFactory) 
     semid = ipc.sysv_sem(nsems=5)
     for num, value in enumerate((3, 0, 1, 7, 0)):
         sem_set_value(semid, num, value)
-    waiter = os.fork()
-    if waiter == 0:  # blocks until member 2 reaches zero
-        os._exit(0 if sem_op(semid, 2, 0) else 1)
-    try:
-        await_waiting(lambda: sem_members(semid, 5, 5)[2][2] == 1)
+    with waiting_for_zero(semid, 2):
         async with app().run_test(size=(160, 60)) as pilot:
             screen = await open_detail(pilot, f"sysv-sem:{semid}")
             await until(pilot, lambda: screen.contents is not None)
@@ -306,9 +290,6 @@ async def test_detail_shows_each_member_of_a_set_and_who_waits(ipc: IpcFactory) 
             assert isinstance(pilot.app.screen, DetailScreen)  # a set has no bytes to show
             notes = [n.message for n in pilot.app._notifications]
             assert any("holds no bytes" in note for note in notes)
-    finally:
-        sem_op(semid, 2, -1, wait=False)  # releases the waiter
-        os.waitpid(waiter, 0)
 
 
 async def test_detail_lists_a_queues_messages_and_leaves_them_there(ipc: IpcFactory) -> None:
@@ -331,7 +312,7 @@ async def test_detail_lists_a_queues_messages_and_leaves_them_there(ipc: IpcFact
 
 
 def test_opening_contents_as_nobody_says_who_may(ipc: IpcFactory) -> None:
-    name, _ = posix_object(ipc, 4096, {0: b"private"})
+    name, _ = ipc.posix_shm_holding(b"", 4096, {0: b"private"})
     ref = f"posix-shm:{name}"
 
     async def as_nobody() -> tuple[str, list[str]]:
@@ -347,8 +328,15 @@ def test_opening_contents_as_nobody_says_who_may(ipc: IpcFactory) -> None:
     assert f"{ref} belongs to root (uid 0), mode 0600: reading it needs root" in notes
 
 
-def await_waiting(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the waiter never started waiting"
-        time.sleep(0.01)
+async def test_a_notification_about_a_hostile_name_is_text_not_markup(ipc: IpcFactory) -> None:
+    raw = unique("gone").encode() + b"[@click=app.quit]x[b]"
+    path = ipc.file(raw, b"bytes")
+    ref = "posix-shm:/" + raw.decode()
+    async with app().run_test(size=SIZE) as pilot:
+        await open_detail(pilot, ref)
+        os.unlink(path)  # gone between the detail view and x
+        await pilot.press("x")
+        await pilot.pause()
+        [note] = [n for n in pilot.app._notifications if ref in n.message]
+        assert note.message == f"{ref} no longer exists" and note.markup is False
+        assert pilot.app.is_running  # the [@click=app.quit] in the name did nothing
