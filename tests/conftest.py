@@ -3,12 +3,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
 from tests.ipcfactory import IpcFactory
 from tests.privileges import require_root
+from tests.sandbox import run_in_sandbox
 
 MQUEUE_DIR = "/dev/mqueue"
 
@@ -52,3 +54,9 @@ def _is_mqueue_mounted() -> bool:
 def shmtop_cmd() -> list[str]:
     """The installed command line, run with this interpreter."""
     return [sys.executable, "-m", "shmtop"]
+
+
+@pytest.fixture
+def sandbox(mqueue_mounted: str) -> Callable[..., Any]:
+    """run_in_sandbox (tests/sandbox.py), with /dev/mqueue there to mount over."""
+    return run_in_sandbox

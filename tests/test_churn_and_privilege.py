@@ -3,81 +3,85 @@
 from __future__ import annotations
 
 import os
-import threading
+import select
+import time
+from collections.abc import Callable
 
 import posix_ipc
 import sysv_ipc
 
 from shmtop.collect import Collector, collect_snapshot
-from shmtop.model import Kind, Snapshot
+from shmtop.model import Kind
 from tests.ipcfactory import IpcFactory, unique
 from tests.privileges import NOBODY, run_as_nobody
 
+CHURN_SECONDS = 4.0  # how long collections race the churner, whatever the machine's speed
+CHURN_RATE = 300  # create/remove cycles per second at most: a race, not a denial of service
 
-class Churner(threading.Thread):
-    """Creates and removes objects of every kind as fast as it can until stopped."""
 
-    def __init__(self, prefix: str) -> None:
-        super().__init__(daemon=True)
-        self.prefix = prefix
-        self.stop = threading.Event()
-        self.cycles = 0
-        self.failure: BaseException | None = None
+def churn(prefix: str, stop: int, report: int) -> None:
+    """In a child process: create and remove objects of every kind, at most CHURN_RATE cycles a
+    second, until `stop` is readable (or twice CHURN_SECONDS pass); write the count to `report`."""
+    cycles, deadline = 0, time.monotonic() + 2 * CHURN_SECONDS
+    while time.monotonic() < deadline and not select.select([stop], [], [], 1 / CHURN_RATE)[0]:
+        churn_once(f"/{prefix}-{cycles}")
+        cycles += 1
+    os.write(report, str(cycles).encode())
 
-    def run(self) -> None:
+
+def churn_once(name: str) -> None:
+    shm = sysv_ipc.SharedMemory(None, sysv_ipc.IPC_CREX, 0o600, 4096)
+    shm.detach()
+    queue = sysv_ipc.MessageQueue(None, sysv_ipc.IPC_CREX)
+    queue.send(b"x")
+    sem = sysv_ipc.Semaphore(None, sysv_ipc.IPC_CREX)
+    pshm = posix_ipc.SharedMemory(name, posix_ipc.O_CREX, size=4096)
+    pshm.close_fd()
+    psem = posix_ipc.Semaphore(name, posix_ipc.O_CREX)
+    pmq = posix_ipc.MessageQueue(name, posix_ipc.O_CREX, max_messages=1, max_message_size=8)
+    shm.remove()
+    queue.remove()
+    sem.remove()
+    pshm.unlink()
+    psem.unlink()
+    psem.close()
+    pmq.close()
+    pmq.unlink()
+
+
+def collect_while_churning() -> dict[str, object]:
+    """In the sandbox: collections, fresh and polling, race a churning process for
+    CHURN_SECONDS; then one more poll. Every object in the sandbox is the churner's."""
+    stop_r, stop_w = os.pipe()
+    report_r, report_w = os.pipe()
+    churner = os.fork()
+    if churner == 0:
         try:
-            while not self.stop.is_set():
-                self._cycle()
-                self.cycles += 1
-        except BaseException as exc:  # reported by the test, never swallowed
-            self.failure = exc
-
-    def _cycle(self) -> None:
-        shm = sysv_ipc.SharedMemory(None, sysv_ipc.IPC_CREX, 0o600, 4096)
-        shm.detach()
-        queue = sysv_ipc.MessageQueue(None, sysv_ipc.IPC_CREX)
-        queue.send(b"x")
-        sem = sysv_ipc.Semaphore(None, sysv_ipc.IPC_CREX)
-        name = f"/{self.prefix}-{self.cycles}"
-        pshm = posix_ipc.SharedMemory(name, posix_ipc.O_CREX, size=4096)
-        pshm.close_fd()
-        psem = posix_ipc.Semaphore(name, posix_ipc.O_CREX)
-        pmq = posix_ipc.MessageQueue(name, posix_ipc.O_CREX, max_messages=1, max_message_size=8)
-        shm.remove()
-        queue.remove()
-        sem.remove()
-        pshm.unlink()
-        psem.unlink()
-        psem.close()
-        pmq.close()
-        pmq.unlink()
-
-
-def churned(snapshot: Snapshot, prefix: str) -> list[object]:
-    tag = f"/{prefix}-".encode()
-    posix = [*snapshot.posix_shm, *snapshot.posix_sem, *snapshot.posix_mq]
-    return [o for o in posix if o.name.startswith(tag)]
-
-
-def test_collect_survives_objects_created_and_removed_during_hundreds_of_runs(
-    mqueue_mounted: str,
-) -> None:
-    prefix = unique("churn")
-    churner = Churner(prefix)
-    polling = Collector()
-    churner.start()
+            churn(unique("churn"), stop_r, report_w)
+        finally:
+            os._exit(0)
+    polling, collects = Collector(), 0
+    deadline = time.monotonic() + CHURN_SECONDS
     try:
-        for i in range(300):
-            snapshot = polling.collect() if i % 2 else collect_snapshot()
-            assert snapshot.unavailable == {}
-            for obj in snapshot.objects:
-                assert obj.ref
+        while time.monotonic() < deadline:
+            snapshot = polling.collect() if collects % 2 else collect_snapshot()
+            assert snapshot.unavailable == {}, snapshot.unavailable
+            assert all(obj.ref for obj in snapshot.objects)
+            collects += 1
     finally:
-        churner.stop.set()
-        churner.join(10)
-    assert churner.failure is None, churner.failure
-    assert churner.cycles > 50, "the churner barely ran: the race was not exercised"
-    assert churned(polling.collect(), prefix) == []  # nothing stale after the next refresh
+        os.write(stop_w, b"x")
+        os.waitpid(churner, 0)
+    cycles = int(os.read(report_r, 32) or b"0")
+    return {"collects": collects, "cycles": cycles, "left": polling.collect().objects}
+
+
+def test_collect_survives_objects_created_and_removed_while_it_runs(
+    sandbox: Callable[..., dict[str, object]],
+) -> None:
+    found = sandbox(collect_while_churning)
+    assert found["cycles"] >= 20, f"the churner barely ran ({found}): the race was not exercised"
+    assert found["collects"] >= 5, f"too few collections raced the churner ({found})"
+    assert found["left"] == ()  # the next refresh shows nothing the churner removed
 
 
 def collect_kinds_and_values(shm_id: int, msg_id: int, sem_name: str, mq_name: str) -> dict:

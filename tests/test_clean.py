@@ -356,23 +356,39 @@ def test_backup_holds_the_exact_bytes_and_fields(ipc: IpcFactory, tmp_path: Path
     assert all("saved to" in r["detail"] for r in json.loads(out)["results"])
 
 
-def test_clean_is_a_dry_run_without_yes(ipc: IpcFactory) -> None:
-    orphan = orphan_segment(ipc, uid=LONELY_UID)
-    ref = f"sysv-shm:{orphan}"
-    only_ours = ("--kind", "sysv-shm", "--user", str(LONELY_UID))
-    status, out, err = shmtop("clean", "--json", *only_ours)
+def dry_run_then_yes() -> dict[str, Any]:
+    """In a sandbox: an orphaned segment, a live one, `clean` without and with --yes."""
+    orphan = f"sysv-shm:{made_by_exited_child(lambda: orphan_segment_id(4096))}"
+    live = f"sysv-shm:{sysv_ipc.SharedMemory(None, sysv_ipc.IPC_CREX, 0o600, 4096).id}"
+    dry = shmtop("clean", "--json")
+    after_dry = exists(orphan)
+    reasons = list(verdict_of(orphan).reasons)
+    yes = shmtop("clean", "--yes", "--json")
+    left = [o.ref for o in collect_snapshot().objects]
+    return {"orphan": orphan, "dry": dry, "after_dry": after_dry, "reasons": reasons,
+            "yes": yes, "left": left, "live": live}  # fmt: skip
+
+
+def orphan_segment_id(size: int) -> int:
+    return int(sysv_ipc.SharedMemory(None, sysv_ipc.IPC_CREX, 0o600, size).id)
+
+
+def test_clean_is_a_dry_run_without_yes(sandbox: Callable[..., dict[str, Any]]) -> None:
+    found = sandbox(dry_run_then_yes, pid_namespace=True)
+    orphan = found["orphan"]
+    status, out, err = found["dry"]
     document = json.loads(out)
     assert status == 0 and document["results"] == []
-    assert any(p["ref"] == ref and "nattch 0" in p["reasons"] for p in document["plan"])
+    assert document["plan"] == [{"ref": orphan, "reasons": found["reasons"]}]
+    assert "nattch 0" in found["reasons"]
     assert "dry run: nothing removed" in err
-    assert exists(ref)
-    assert document["plan"] == [{"ref": ref, "reasons": list(verdict_of(ref).reasons)}]
-    status, out, _ = shmtop("clean", "--yes", "--json", *only_ours)
+    assert found["after_dry"]
+    status, out, _ = found["yes"]
     assert status == 0
     assert json.loads(out)["results"] == [
-        {"ref": ref, "result": "removed", "detail": f"{ref} removed"}
+        {"ref": orphan, "result": "removed", "detail": f"{orphan} removed"}
     ]
-    assert not exists(ref)
+    assert found["left"] == [found["live"]]  # its creator, the test, still runs
 
 
 def test_rm_without_a_terminal_and_without_yes_refuses(

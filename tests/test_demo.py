@@ -112,7 +112,10 @@ def test_stop_leaves_alone_an_object_that_is_no_longer_the_demos() -> None:
 def test_demo_command_runs_until_signalled_then_removes_all(
     shmtop_cmd: list[str], stop_signal: signal.Signals, mqueue_mounted: str
 ) -> None:
-    demo = subprocess.Popen([*shmtop_cmd, "demo"], stdout=subprocess.PIPE, text=True)
+    # A suite started as a background job inherits SIGINT ignored, and Python then never
+    # raises KeyboardInterrupt: start the demo as a terminal's foreground job has it.
+    command = ["env", "--default-signal=INT,TERM", *shmtop_cmd, "demo"]
+    demo = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         lines = []
         assert demo.stdout is not None
