@@ -250,7 +250,7 @@ def test_list_pid_shows_only_what_that_process_uses(ipc: IpcFactory, hold: Hold)
     assert f"sysv-shm:{unused.id}" not in {o["ref"] for o in objects}
     (attacher,) = next(o for o in objects if o["kind"] == "sysv-shm")["attachers"]
     assert attacher == {"pid": user.pid, "comm": attacher["comm"], "uid": 0, "user": "root",
-                        "maps": 1, "fds": 0}  # fmt: skip
+                        "maps": 1, "fds": 0, "waiting": False}  # fmt: skip
 
 
 def test_list_pid_of_no_process_is_a_clear_error() -> None:
@@ -292,20 +292,26 @@ def lives_as_nobody(procfs: str) -> dict[int, PidLife | None]:
 
 
 @pytest.mark.parametrize(("options", "expected"), [
-    ("rw,nosuid,hidepid=invisible", None),  # hidden, perhaps alive: unknown
-    ("rw,nosuid,hidepid=0", PidLife(alive=False)),
-    ("rw,nosuid", PidLife(alive=False)),
+    (["rw,nosuid,hidepid=invisible"], None),  # hidden, perhaps alive: unknown
+    (["rw,nosuid,hidepid=2"], None),
+    (["rw,nosuid,hidepid=ptraceable"], None),
+    (["rw,nosuid,hidepid=0"], PidLife(alive=False)),
+    (["rw,nosuid"], PidLife(alive=False)),
+    (["rw,nosuid,hidepid=invisible,gid=65534"], PidLife(alive=False)),  # nobody is exempt
+    (["rw,nosuid", "rw,hidepid=invisible"], None),  # the last mount is the /proc read
+    (["rw,hidepid=invisible", "rw,nosuid"], PidLife(alive=False)),
 ])  # fmt: skip
 def test_a_missing_pid_is_unknown_where_proc_hides_other_users(
-    options: str, expected: PidLife | None
+    options: list[str], expected: PidLife | None
 ) -> None:
     base = Path(tempfile.mkdtemp(prefix=unique("proc")))  # readable by nobody, unlike tmp_path
     base.chmod(0o755)
     procfs = base / "proc"
     (procfs / "self").mkdir(parents=True)
-    (procfs / "self" / "mountinfo").write_text(
-        f"22 1 0:21 / {procfs} rw,relatime shared:5 - proc proc {options}\\n"
-    )
+    lines = [
+        f"{22 + i} 1 0:21 / {procfs} rw,relatime - proc proc {o}\n" for i, o in enumerate(options)
+    ]
+    (procfs / "self" / "mountinfo").write_text("".join(lines))
     try:
         assert run_as_nobody(lives_as_nobody, str(procfs)) == {424242: expected}
     finally:

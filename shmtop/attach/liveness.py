@@ -12,18 +12,23 @@ import os
 from collections.abc import Iterable, Mapping
 
 from shmtop.attach.model import PidLife
+from shmtop.attach.visibility import hidden_processes
 
 SLACK = 1.0  # object times have whole seconds; process start times have clock ticks
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def pid_lives(pids: Iterable[int], procfs: str = "/proc") -> dict[int, PidLife | None]:
-    """What each pid is now (None: cannot be known); pid 0 (none recorded) is left out."""
+def pid_lives(
+    pids: Iterable[int], procfs: str = "/proc", hidden: bool | None = None
+) -> dict[int, PidLife | None]:
+    """What each pid is now (None: cannot be known); pid 0 (none recorded) is left out.
+    `hidden`: whether /proc may hide processes from us (found out when not given)."""
     wanted = {pid for pid in pids if pid > 0}
     if not wanted:
         return {}
     boot = _boot_time(procfs)
-    hidden = _hides_processes(procfs)
+    if hidden is None:
+        hidden = hidden_processes(procfs) is not None
     return {pid: _life(procfs, pid, boot, hidden) for pid in wanted}
 
 
@@ -51,22 +56,6 @@ def _boot_time(procfs: str) -> float | None:
     except (OSError, ValueError):
         pass
     return None
-
-
-def _hides_processes(procfs: str) -> bool:
-    """Whether this /proc hides other users' processes from us (mounted with hidepid)."""
-    if os.geteuid() == 0:
-        return False
-    try:
-        with open(f"{procfs}/self/mountinfo", "rb") as f:
-            mounts = f.read()
-    except OSError:
-        return True  # cannot tell: do not call anyone gone
-    for line in mounts.splitlines():
-        fields = line.split()
-        if len(fields) > 4 and fields[4] == procfs.encode() and b" - proc " in line:
-            return b"hidepid=" in line and b"hidepid=0" not in line
-    return False
 
 
 def pid_state(pid: int, since: float | None, lives: Mapping[int, PidLife | None]) -> str | None:

@@ -8,13 +8,15 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class Attacher:
-    """One process using one object: how many mappings and descriptors it has on it."""
+    """One process using one object: how many mappings and descriptors it has on it, and
+    whether it is blocked in a call on it (semop, msgrcv, mq_timedreceive...)."""
 
     pid: int
     comm: str
     uid: int | None
     maps: int
     fds: int
+    waiting: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +43,11 @@ class AttachMap:
     """One scan of /proc: attachers by object reference, and what could not be seen.
 
     `unreadable` counts processes of this namespace (or of unknown namespace) whose maps or
-    descriptors could not be read: any of them may be using any object.
+    descriptors could not be read: any of them may be using any object. `waits_unknown_pids`
+    are readable processes whose system call could not be read: any of them may be blocked on
+    a queue. `hidden` says why other processes may not be listed at all (hidepid), in which
+    case nobody can be known not to use an object. `comms` names unreadable processes where
+    their command name could still be read.
     """
 
     time: float
@@ -52,3 +58,6 @@ class AttachMap:
     unreadable: int = 0
     scanned: int = 0
     unreadable_pids: frozenset[int] = frozenset()
+    waits_unknown_pids: frozenset[int] = frozenset()
+    hidden: str | None = None
+    comms: Mapping[int, str] = field(default_factory=dict)

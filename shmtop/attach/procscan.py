@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from shmtop.attach.waits import CALLS, Wait, WaitKind, parse_syscall
 
 Key = tuple[int, int]  # (device, inode)
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
@@ -23,13 +25,21 @@ class Targets:
     """What a scan looks for.
 
     `sysv` maps a shmid to its reference (mapped on `sysv_dev`); `files` maps the
-    (device, inode) of POSIX objects and queues to their references (hard links: several).
+    (device, inode) of POSIX objects and queues to their references (hard links: several);
+    `waitable` maps the id of a System V set or queue, by kind, to its reference.
     """
 
     sysv_dev: int | None
     sysv: Mapping[int, str]
     files: Mapping[Key, tuple[str, ...]]
     file_devs: frozenset[int]
+    waitable: Mapping[WaitKind, Mapping[int, str]] = field(default_factory=dict)
+    queues: bool = False  # POSIX queues are among `files`
+
+    @property
+    def wants_waits(self) -> bool:
+        """Whether a blocked process could be waiting on something looked for."""
+        return self.queues or any(self.waitable.values())
 
     def matcher(self) -> MapsMatcher:
         devs = set(self.file_devs)
@@ -78,13 +88,16 @@ def _inode_after(data: bytes, at: int, width: int) -> int | None:
 
 @dataclass(frozen=True)
 class Finding:
-    """What one readable process was found to use: mappings and descriptors per key."""
+    """What one readable process was found to use: mappings and descriptors per key, the
+    references it is blocked on, and whether its waits could not be read."""
 
     pid: int
     comm: str
     uid: int | None
     maps: Counter[Key]
     fds: Counter[Key]
+    waiting: tuple[str, ...] = ()
+    waits_unknown: bool = False
 
 
 class Unreadable(Exception):
@@ -107,12 +120,57 @@ def read_process(
             # Another IPC namespace maps its own shmid N, not ours.
             maps = Counter({key: n for key, n in maps.items() if key[0] != targets.sysv_dev})
         fds = _held(pid_fd, targets)
-        if not (maps or fds):
+        waiting, waits_unknown = _waits(pid_fd, targets, own_ipc)
+        if not (maps or fds or waiting or waits_unknown):
             return None
         comm, uid = _identity(pid_fd)  # only for processes that use something
     finally:
         os.close(pid_fd)
-    return Finding(pid, comm, uid, maps, fds)
+    return Finding(pid, comm, uid, maps, fds, waiting, waits_unknown)
+
+
+def _waits(pid_fd: int, targets: Targets, own_ipc: str | None) -> tuple[tuple[str, ...], bool]:
+    """(references the process is blocked on, whether that could not be read)."""
+    if not targets.wants_waits:
+        return (), False
+    if CALLS is None:
+        return (), True  # this architecture's call numbers are not known here
+    try:
+        waits = [parse_syscall(_read(pid_fd, f"task/{tid}/syscall")) for tid in _threads(pid_fd)]
+    except (Unreadable, PermissionError):
+        return (), True  # ptrace rules (Yama) may refuse it even for our own processes
+    refs: list[str] = []
+    for wait in waits:
+        if wait is not None:
+            refs.extend(_waited_on(pid_fd, wait, targets, own_ipc))
+    return tuple(dict.fromkeys(refs)), False
+
+
+def _threads(pid_fd: int) -> list[str]:
+    """The process's threads: any of them may be the one blocked."""
+    task_fd = _open("task", _DIR, pid_fd)
+    try:
+        return os.listdir(task_fd)
+    finally:
+        os.close(task_fd)
+
+
+def _waited_on(pid_fd: int, wait: Wait, targets: Targets, own_ipc: str | None) -> tuple[str, ...]:
+    if wait.kind == "posix-mq":
+        key = _descriptor_key_of(pid_fd, wait.handle)
+        return targets.files.get(key, ()) if key else ()
+    ref = targets.waitable.get(wait.kind, {}).get(wait.handle)
+    if ref is None or not _same_ipc(pid_fd, own_ipc):  # another namespace's id N
+        return ()
+    return (ref,)
+
+
+def _descriptor_key_of(pid_fd: int, fd: int) -> Key | None:
+    try:
+        st = os.stat(f"fd/{fd}", dir_fd=pid_fd)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 def _open(name: str, flags: int, dir_fd: int) -> int:

@@ -7,6 +7,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 from shmtop.attach.liveness import pid_lives
 from shmtop.attach.model import Attacher, AttachMap, ProcessUse
@@ -20,29 +21,46 @@ from shmtop.attach.procscan import (
     read_process,
 )
 from shmtop.attach.sysvdev import sysv_device
+from shmtop.attach.visibility import hidden_processes
 from shmtop.model import Snapshot
 
 MAX_THREADS = 4
 
 
 def scan_attachers(snapshot: Snapshot, procfs: str = "/proc") -> AttachMap:
-    """Attachers of every object in the snapshot, from each process's maps and descriptors."""
+    """Attachers of every object in the snapshot, from each process's maps and descriptors,
+    and the processes blocked on one."""
     started = time.time()
+    hidden = hidden_processes(procfs)
     targets = _targets(snapshot, procfs)
     findings, unreadable_pids, scanned = _scan(procfs, targets)
-    unreadable = len(unreadable_pids)
+    unwatched = frozenset(f.pid for f in findings if f.waits_unknown)
+    findings = [f for f in findings if f.maps or f.fds or f.waiting]
     processes = _processes(findings, targets, snapshot)
     attachers = _attachers(findings, targets, processes)
+    unknown = Unknown(len(unreadable_pids), len(unwatched | set(unreadable_pids)), hidden)
     return AttachMap(
         time=started,
         attachers=attachers,
-        unknown=_unknown(snapshot, attachers, unreadable),
+        unknown=_unknown(snapshot, attachers, unknown),
         processes=processes,
-        pids=pid_lives(_recorded_pids(snapshot), procfs),
-        unreadable=unreadable,
+        pids=pid_lives(_recorded_pids(snapshot), procfs, hidden is not None),
+        unreadable=len(unreadable_pids),
         unreadable_pids=frozenset(unreadable_pids),
+        waits_unknown_pids=unwatched,
+        hidden=hidden,
+        comms=_comms(procfs, unreadable_pids),
         scanned=scanned,
     )
+
+
+class Unknown(NamedTuple):
+    """What a scan could not see: processes not read at all, processes whose waits were not
+    read (or not read at all), and why more may be hidden (hidepid)."""
+
+    unreadable: int
+    unwatched: int
+    hidden: str | None
 
 
 def _targets(snapshot: Snapshot, procfs: str) -> Targets:
@@ -55,6 +73,11 @@ def _targets(snapshot: Snapshot, procfs: str) -> Targets:
         sysv=attached,
         files=dict(files),
         file_devs=frozenset(dev for dev, _ in files),
+        waitable={
+            "sysv-msg": {q.id: q.ref for q in snapshot.sysv_msg},
+            "sysv-sem": {s.id: s.ref for s in snapshot.sysv_sem},
+        },
+        queues=bool(snapshot.posix_mq),
     )
 
 
@@ -125,13 +148,15 @@ def _attachers(
     for finding in findings:
         process = processes[finding.pid]
         for ref, (maps, fds) in _uses(finding, targets).items():
-            found[ref].append(Attacher(finding.pid, process.comm, process.uid, maps, fds))
+            waiting = ref in finding.waiting
+            found[ref].append(Attacher(finding.pid, process.comm, process.uid, maps, fds, waiting))
     return {ref: tuple(sorted(found[ref], key=lambda a: a.pid)) for ref in found}
 
 
 def _uses(finding: Finding, targets: Targets) -> dict[str, tuple[int, int]]:
-    """Per reference: (mappings, descriptors) this process has on it."""
-    uses: dict[str, tuple[int, int]] = {}
+    """Per reference: (mappings, descriptors) this process has on it; (0, 0) for what it only
+    waits on."""
+    uses: dict[str, tuple[int, int]] = dict.fromkeys(finding.waiting, (0, 0))
     for key in finding.maps.keys() | finding.fds.keys():
         for ref in _refs(key, targets):
             maps, fds = uses.get(ref, (0, 0))
@@ -139,17 +164,35 @@ def _uses(finding: Finding, targets: Targets) -> dict[str, tuple[int, int]]:
     return uses
 
 
-def _unknown(snapshot: Snapshot, attachers: dict[str, tuple[Attacher, ...]], unreadable: int
-             ) -> dict[str, int]:  # fmt: skip
-    """Attachers that may exist unseen, per object (System V queues and sets have none)."""
-    unknown: dict[str, int] = {}
+def _unknown(
+    snapshot: Snapshot, attachers: dict[str, tuple[Attacher, ...]], unknown: Unknown
+) -> dict[str, int]:
+    """Users that may exist unseen, per object (none for semaphore sets: the kernel counts
+    their waiters). Where processes are hidden, a segment may have as many unseen users as
+    it has unseen mappings."""
+    found: dict[str, int] = {}
     for seg in snapshot.sysv_shm:
         seen = sum(a.maps for a in attachers.get(seg.ref, ()))
         missing = seg.nattch - seen  # mappings the kernel counts that no readable process has
-        unknown[seg.ref] = min(missing, max(unreadable, 1)) if missing > 0 else 0
+        cap = missing if unknown.hidden else max(unknown.unreadable, 1)
+        found[seg.ref] = min(missing, cap) if missing > 0 else 0
+    for queue in snapshot.sysv_msg:
+        found[queue.ref] = unknown.unwatched  # blocked receivers are counted nowhere
     for entry in (*snapshot.posix_shm, *snapshot.posix_sem, *snapshot.posix_mq):
-        unknown[entry.ref] = unreadable
-    return unknown
+        found[entry.ref] = unknown.unreadable  # a process waiting on a queue holds it open
+    return found
+
+
+def _comms(procfs: str, pids: list[int]) -> dict[int, str]:
+    """Command names of processes that could not be inspected, where still readable."""
+    comms = {}
+    for pid in pids:
+        try:
+            with open(f"{procfs}/{pid}/comm", "rb") as f:
+                comms[pid] = f.read().rstrip(b"\n").decode("utf-8", "surrogateescape")
+        except OSError:
+            continue
+    return comms
 
 
 def _processes(

@@ -30,6 +30,8 @@ def _calibrate(procfs: str) -> int | None:
         return None
     try:
         return _device_of_inode(f"{procfs}/self/maps", segment.id)
+    except OSError:
+        return None  # a copied /proc without our maps: segments cannot be matched
     finally:
         segment.detach()
         segment.remove()
