@@ -20,6 +20,7 @@ class SharedMemory:
     gid: int
     mode: int
     number_attached: int
+    address: int
     def __init__(
         self, key: int | None, flags: int = ..., mode: int = ..., size: int = ...,
         init_character: bytes = ...,

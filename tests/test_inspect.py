@@ -197,7 +197,7 @@ def test_root_reads_a_mapped_segment_without_touching_it(ipc: IpcFactory, hold: 
     assert after[LPID] == str(holder.pid)  # type: ignore[attr-defined]
 
 
-def test_an_unmapped_segment_is_attached_read_only_for_the_read(ipc: IpcFactory) -> None:
+def test_an_unmapped_segment_is_read_by_a_child_that_attaches_and_exits(ipc: IpcFactory) -> None:
     shm = ipc.sysv_shm(size=8192)
     shm.attach()
     shm.write(b"kept", 4096)
@@ -205,9 +205,16 @@ def test_an_unmapped_segment_is_attached_read_only_for_the_read(ipc: IpcFactory)
     status, out, err = shmtop("dump", f"sysv-shm:{shm.id}", "--offset", "4096", "--length", "4")
     assert status == 0
     assert "6b 65 70 74" in out
-    assert err.startswith(f"shmtop: note: sysv-shm:{shm.id}: attached read-only")
+    note = re.fullmatch(
+        rf"shmtop: note: sysv-shm:{shm.id}: no process maps it, so process (\d+) attached it "
+        r"read-only to read it and has exited: its lpid and attach/detach times now name that "
+        r"process\n",
+        err,
+    )
+    assert note is not None, err
     line = segment_line(shm.id)
-    assert (line[NATTCH], line[LPID]) == ("0", str(os.getpid()))  # detached again
+    assert (line[NATTCH], line[LPID]) == ("0", note[1])  # detached again, by the child
+    assert note[1] != str(os.getpid()) and not os.path.exists(f"/proc/{note[1]}")
 
 
 def test_reading_root_s_object_as_nobody_names_the_owner(ipc: IpcFactory) -> None:

@@ -5,19 +5,25 @@
    /proc/PID/map_files/START-END, a descriptor of the segment's own file, and pread it.
    Nothing about the segment changes (no attach: nattch, lpid, atime stay), and pages never
    written read as zeros without being allocated.
-2. Otherwise: attach read-only (never read-write) for the read alone and detach at once. The
-   segment's lpid, atime and dtime then show shmtop; `note` says so. As root the bytes are
-   still read through the file (map_files of our own mapping); without root they are read
-   through the mapping, which allocates pages never written before.
+2. Otherwise a short-lived child process attaches read-only, never shmtop itself: the
+   segment's lpid and attach / detach times then name the child, which exits at once, so
+   the segment does not start to look used by a process that keeps running (shmtop), and a
+   leak verdict stays what it was. `note` says what moved. As root the child hands over a
+   descriptor of the segment's file, read with pread for as long as the reader is open (a
+   segment removed meanwhile keeps its memory until then); without root it copies each
+   range asked for, through its mapping, which allocates pages never written before.
 
-Descriptors are opened per read and closed: holding one would keep a removed segment's memory
-alive.
+Descriptors of other processes' mappings are opened per read and closed: holding one would
+keep a removed segment's memory alive.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 from collections.abc import Iterable
+from typing import Any, NoReturn
 
 import sysv_ipc
 
@@ -25,11 +31,12 @@ from shmtop.attach.sysvdev import sysv_device
 from shmtop.errors import NotPermitted, Vanished
 from shmtop.model import SysvShm
 
+CHILD_SECONDS = 10.0
 ATTACH_NOTE = (
-    "attached read-only to read it, so its lpid and atime/dtime now name shmtop "
-    "(as root, shmtop reads through a process that maps it and changes nothing)"
+    "no process maps it, so process {pid} attached it read-only to read it and has exited: "
+    "its lpid and attach/detach times now name that process"
 )
-UNPRIVILEGED_NOTE = ATTACH_NOTE[:-1] + "; without root, pages never written are allocated as read)"
+UNPRIVILEGED_NOTE = ATTACH_NOTE + "; without root, pages never written are allocated as read"
 
 
 class SysvReader:
@@ -46,6 +53,7 @@ class SysvReader:
         self._searched = not segment.nattch  # nobody maps it: no pass over /proc needed
         self._root = os.geteuid() == 0
         self._paths: dict[int, str] = {}  # mapper pid -> its map_files entry, checked per read
+        self._file: int | None = None  # root: the segment's file, from a child
 
     def read(self, offset: int, length: int) -> bytes:
         length = max(0, min(length, self.size - offset))
@@ -59,10 +67,14 @@ class SysvReader:
                 data = self._read_mapped(offset, length)
             if data is not None:
                 return data
-        return self._read_attached(offset, length)
+            return os.pread(self._own_file(), length, offset)
+        return self._read_by_child(offset, length)
 
     def close(self) -> None:
-        """Nothing is held between reads."""
+        """Only a descriptor a child handed over is held between reads."""
+        if self._file is not None:
+            os.close(self._file)
+            self._file = None
 
     def _read_mapped(self, offset: int, length: int) -> bytes | None:
         for pid in list(self._mappers):
@@ -92,27 +104,99 @@ class SysvReader:
         self._paths[pid] = path
         return _pread_file(path, offset, length, self.shmid, self._procfs)
 
-    def _read_attached(self, offset: int, length: int) -> bytes:
+    def _own_file(self) -> int:
+        """The segment's file, from a child that attached, handed it over and exited."""
+        if self._file is None:
+            kind, fds, pid = _run_child(self, "fd")
+            if kind != b"F" or len(fds) != 1:
+                raise OSError(f"{self.ref}: the child that attaches it failed")
+            if not _is_segment(fds[0], self.shmid, self._procfs):
+                os.close(fds[0])
+                raise Vanished(f"{self.ref} was replaced since it was listed")
+            self._file = fds[0]
+            self.note = ATTACH_NOTE.format(pid=pid)
+        return self._file
+
+    def _read_by_child(self, offset: int, length: int) -> bytes:
+        kind, data, pid = _run_child(self, "read", str(offset), str(length))
+        if kind != b"D":
+            raise OSError(f"{self.ref}: the child that attaches it failed")
+        self.note = UNPRIVILEGED_NOTE.format(pid=pid)
+        return bytes(data)
+
+
+def _run_child(reader: SysvReader, mode: str, *args: str) -> tuple[bytes, Any, int]:
+    """Fork a child that attaches, answers and exits; wait for it: (kind, data or fds, pid)."""
+    ours, theirs = socket.socketpair()
+    with ours:
         try:
-            segment = sysv_ipc.attach(self.shmid, None, sysv_ipc.SHM_RDONLY)
-        except sysv_ipc.PermissionsError:
-            raise NotPermitted(f"{self.ref} is not readable by you") from None
-        except sysv_ipc.ExistentialError:
-            raise Vanished(f"{self.ref} no longer exists") from None
-        self.note = ATTACH_NOTE if self._root else UNPRIVILEGED_NOTE
+            child = os.fork()
+            if child == 0:  # never returns: only the child's answer leaves it
+                ours.close()
+                _child(theirs, reader.shmid, mode, [int(a) for a in args])
+        finally:
+            theirs.close()
         try:
-            if self._root:
-                path = _map_file(self._procfs, os.getpid(), self.shmid)
-                data = (
-                    None
-                    if path is None
-                    else _pread_file(path, offset, length, self.shmid, self._procfs)
-                )
-                if data is not None:
-                    return data
-            return segment.read(length, offset)
+            kind, payload = _answer(ours, mode == "fd")
+        finally:
+            os.waitpid(child, 0)
+    if kind == b"E":
+        raise _failure(reader.ref, int(payload))
+    return kind, payload, child
+
+
+def _child(sock: socket.socket, shmid: int, mode: str, numbers: list[int]) -> NoReturn:
+    """In the child: attach read-only, send the segment's file or the bytes asked, exit."""
+    try:
+        segment = sysv_ipc.attach(shmid, None, sysv_ipc.SHM_RDONLY)
+        try:
+            if mode == "fd":
+                socket.send_fds(sock, [b"F"], [_mapped_file(segment.address)])
+            else:
+                sock.sendall(b"D" + segment.read(numbers[1], numbers[0]))
         finally:
             segment.detach()
+    except sysv_ipc.PermissionsError:
+        sock.sendall(b"E%d" % errno.EACCES)
+    except sysv_ipc.ExistentialError:
+        sock.sendall(b"E%d" % errno.EINVAL)
+    except BaseException:
+        sock.sendall(b"E%d" % errno.EIO)
+    finally:
+        os._exit(0)
+
+
+def _mapped_file(address: int) -> int:
+    """A descriptor of the file mapped at address in this process (map_files: root)."""
+    start = f"{address:x}-".encode()
+    with open("/proc/self/maps", "rb") as maps:
+        line = next(line for line in maps if line.startswith(start))
+    return os.open(b"/proc/self/map_files/" + line.split(None, 1)[0], os.O_RDONLY)
+
+
+def _answer(sock: socket.socket, descriptor: bool) -> tuple[bytes, Any]:
+    sock.settimeout(CHILD_SECONDS)
+    if descriptor:
+        message, fds, _, _ = socket.recv_fds(sock, 64, 1)
+        return message[:1], (fds if message[:1] == b"F" else message[1:])
+    chunks = []
+    while chunk := sock.recv(1 << 20):
+        chunks.append(chunk)
+    message = b"".join(chunks)
+    return message[:1], message[1:]
+
+
+def _failure(ref: str, error: int) -> Exception:
+    if error in (errno.EACCES, errno.EPERM):
+        return NotPermitted(f"{ref} is not readable by you")
+    if error in (errno.EINVAL, errno.EIDRM):
+        return Vanished(f"{ref} no longer exists")
+    return OSError(error, f"{ref}: {os.strerror(error)}")
+
+
+def _is_segment(fd: int, shmid: int, procfs: str) -> bool:
+    found = os.fstat(fd)
+    return (found.st_dev, found.st_ino) == (sysv_device(procfs), shmid)
 
 
 def _map_file(procfs: str, pid: int, shmid: int) -> str | None:
