@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 
+from shmtop.cli.errors import EXIT_USAGE, CliError
 from shmtop.collect.roots import Roots
 from shmtop.model import Kind
+from shmtop.names import escape_text
 
 
 def kind_list(text: str) -> list[Kind]:
@@ -52,4 +55,15 @@ def add_root_options(parser: argparse.ArgumentParser, *, inherit: bool) -> None:
 
 
 def roots_of(args: argparse.Namespace) -> Roots:
-    return Roots(procfs=args.procfs, dev_shm=args.dev_shm, dev_mqueue=args.dev_mqueue)
+    """Where to read; a directory named on the command line must exist (CliError, status 2).
+    /proc always must: without it nothing can be known of who uses what."""
+    roots = Roots(procfs=args.procfs, dev_shm=args.dev_shm, dev_mqueue=args.dev_mqueue)
+    default = Roots()
+    for option, path, usual in (
+        ("--procfs", roots.procfs, None),
+        ("--dev-shm", roots.dev_shm, default.dev_shm),
+        ("--dev-mqueue", roots.dev_mqueue, default.dev_mqueue),
+    ):
+        if path != usual and not os.path.isdir(path):
+            raise CliError(f"{option} {escape_text(path)}: no such directory", EXIT_USAGE)
+    return roots
