@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from shmtop.attach import PidLife, is_alive, pid_state
+from shmtop.attach import AttachMap, PidLife, is_alive, pid_state
 from shmtop.attach.liveness import latest_time
 from shmtop.clean.identity import identity_of
-from shmtop.clean.stale import Verdict, verdicts
+from shmtop.clean.stale import Verdict, uninspected, verdicts
 from shmtop.inspect import Member, Message
 from shmtop.model import (
     IpcObject,
@@ -48,6 +48,7 @@ def snapshot_json(snapshot: Snapshot, only: set[str] | None = None) -> Json:
         objects.append(found)
     return {
         **header_json(snapshot),
+        **doubt_json(snapshot.attach),
         "objects": objects,
         "limits": limits_json(snapshot.limits),
         "usage": usage_json(snapshot.usage),
@@ -55,11 +56,25 @@ def snapshot_json(snapshot: Snapshot, only: set[str] | None = None) -> Json:
 
 
 def cleanup_json(obj: IpcObject, verdict: Verdict | None) -> Json:
-    """What removal needs: the identity to pass to `rm --identity`, and the stale verdict."""
+    """What removal needs: the identity to pass to `rm --identity`, and the leak verdict
+    ("leaked", "in use" or "unknown": in use only because something could not be known)."""
     return {
         "identity": identity_of(obj),
         "stale": None if verdict is None else verdict.stale,
+        "verdict": None if verdict is None else verdict.state,
         "stale_reasons": None if verdict is None else list(verdict.reasons),
+    }
+
+
+def doubt_json(attach: AttachMap | None, vouched: frozenset[int] = frozenset()) -> Json:
+    """What the scan could not see: `uninspected` [{"pid", "comm"}] (not vouched for), and
+    `hidden`, why /proc may not list other processes at all. Both null without a scan."""
+    if attach is None:
+        return {"uninspected": None, "hidden": None}
+    pids = sorted(uninspected(attach) - vouched)
+    return {
+        "uninspected": [{"pid": pid, "comm": _text(attach.comms.get(pid))} for pid in pids],
+        "hidden": attach.hidden,
     }
 
 
@@ -168,7 +183,7 @@ def use_json(obj: IpcObject, snapshot: Snapshot) -> Json:
     found["attachers"] = [
         {"pid": a.pid, "comm": _text(a.comm), "uid": a.uid,
          "user": None if a.uid is None else _text(snapshot.users.get(a.uid)),
-         "maps": a.maps, "fds": a.fds}
+         "maps": a.maps, "fds": a.fds, "waiting": a.waiting}
         for a in attach.attachers.get(obj.ref, ())
     ]  # fmt: skip
     found["attachers_unknown"] = attach.unknown.get(obj.ref)

@@ -35,6 +35,19 @@ def escape_text(text: str) -> str:
     return _escape_chars(text)
 
 
+def escape_controls(text: str) -> str:
+    """Only the characters that are not printable, escaped; backslashes stay as they are.
+
+    For sentences built from parts that are already escaped (references, escaped names):
+    escaping them again would turn `posix-shm:/X\\xff` (the byte 0xff) into the reference of
+    another object, `X\\\\xff`. Anything raw that slipped into such a sentence still cannot
+    reach the terminal as a control character.
+    """
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else _escape_char(char) for char in text)
+
+
 def _escape_chars(text: str) -> str:
     return "".join(_escape_char(char) for char in text)
 

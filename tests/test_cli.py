@@ -28,6 +28,7 @@ BASE_KEYS = {
     "lpid_alive",
     "identity",
     "stale",
+    "verdict",
     "stale_reasons",
 }
 KIND_KEYS = {
@@ -150,6 +151,7 @@ def test_list_json_follows_schema_1_for_every_kind(
                 "lspid_state",
                 "lrpid_state",
                 "identity",
+                "verdict",
             }, f"{kind}.{key} is a string: numbers must be numbers"
     assert by_ref[one_of_each["sysv-shm"]]["size"] == 5000
     assert by_ref[one_of_each["sysv-msg"]]["qnum"] == 1

@@ -2,14 +2,24 @@
 name, compared immediately before removal.
 
 System V ids and POSIX names are reused: a segment removed and another created may get the
-same id, and a name unlinked and created again is another file. What is compared:
+same id (root can even force the id), and a name unlinked and created again is another file.
+Three sorts of value are kept:
 
-- System V segments: key, creator uid and pid, ctime, size.
-- System V queues: key, creator uid, ctime (no creator pid is recorded for queues).
-- System V semaphore sets: key, creator uid, ctime, number of members. A set's ctime also
-  moves when a value is set with SETVAL/SETALL: such a set is in use, and refused.
-- POSIX shared memory and semaphores: device, inode, ctime.
-- POSIX queues: device and inode (reading a queue's status line moves its ctime).
+- fixed: what cannot change while the object lives without moving its ctime (key, creator,
+  owner, mode, size, qbytes, number of members; for POSIX objects device, inode, ctime). They
+  must be equal.
+- clocks (`~name`): times that only move forward while the object lives (attach, detach,
+  send, receive, last operation, modification). Going back means another object; moving on
+  means it was used since it was seen.
+- activity (`+name`): what else use changes (nattch, last pids, queued messages).
+
+Removing an object someone named (`rm`, Delete) needs the fixed values equal and the clocks
+not earlier. Removing by policy (`clean`, C) needs all three unchanged: an object used since
+it was judged leaked is not removed.
+
+What remains: two System V queues or sets at the same id, with the same key, creator, owner,
+mode and ctime second, that were never used (every clock 0), cannot be told apart: the
+kernel keeps nothing else about them. Such objects are empty and unused alike.
 
 `identity_of` gives scripts an opaque string (`shmtop list --json`); `rm --identity` takes it
 back. It carries the reference, so it cannot pass for another object.
@@ -21,29 +31,34 @@ import base64
 
 from shmtop.model import IpcObject, PosixEntry, PosixMq, SysvMsg, SysvSem, SysvShm
 
-PREFIX = "i1."
+PREFIX = "i2."
+CLOCK = "~"
+ACTIVITY = "+"
 Fields = dict[str, int | None]
 
 
 def identity_fields(obj: IpcObject) -> Fields:
     match obj:
         case SysvShm():
-            return {
-                "key": obj.key,
-                "cuid": obj.cuid,
-                "cpid": obj.cpid,
-                "ctime": obj.ctime,
-                "size": obj.size,
-            }
+            return {**_sysv_fixed(obj), "cpid": obj.cpid, "size": obj.size,
+                    "~atime": obj.atime, "~dtime": obj.dtime,
+                    "+nattch": obj.nattch, "+lpid": obj.lpid}  # fmt: skip
         case SysvMsg():
-            return {"key": obj.key, "cuid": obj.cuid, "ctime": obj.ctime}
+            return {**_sysv_fixed(obj), "qbytes": obj.qbytes,
+                    "~stime": obj.stime, "~rtime": obj.rtime,
+                    "+qnum": obj.qnum, "+lspid": obj.lspid, "+lrpid": obj.lrpid}  # fmt: skip
         case SysvSem():
-            return {"key": obj.key, "cuid": obj.cuid, "ctime": obj.ctime, "nsems": obj.nsems}
+            return {**_sysv_fixed(obj), "nsems": obj.nsems, "~otime": obj.otime}
         case PosixMq():
-            return {"dev": obj.dev, "inode": obj.inode}
+            return {"dev": obj.dev, "inode": obj.inode, "~mtime_ns": obj.mtime_ns}
         case PosixEntry():
-            return {"dev": obj.dev, "inode": obj.inode, "ctime_ns": obj.ctime_ns}
-    raise TypeError(f"not an IPC object: {obj!r}")
+            return {"dev": obj.dev, "inode": obj.inode, "ctime_ns": obj.ctime_ns,
+                    "~mtime_ns": obj.mtime_ns}  # fmt: skip
+
+
+def _sysv_fixed(obj: SysvShm | SysvMsg | SysvSem) -> Fields:
+    return {"key": obj.key, "cuid": obj.cuid, "cgid": obj.cgid, "uid": obj.uid,
+            "gid": obj.gid, "mode": obj.mode, "ctime": obj.ctime}  # fmt: skip
 
 
 def identity_of(obj: IpcObject) -> str:
@@ -53,6 +68,8 @@ def identity_of(obj: IpcObject) -> str:
 
 def decode_identity(identity: str) -> tuple[str, Fields]:
     """(reference, fields) of an identity string; ValueError if it is not one."""
+    if identity.startswith("i1."):
+        raise ValueError("that identity is from an older shmtop: list the object again")
     try:
         if not identity.startswith(PREFIX):
             raise ValueError
@@ -67,7 +84,20 @@ def decode_identity(identity: str) -> tuple[str, Fields]:
     return ref, fields
 
 
-def changes(seen: Fields, now: Fields) -> list[str]:
-    """What differs, for people: ["ctime 1795300000 -> 1795300100", ...]."""
+def changes(seen: Fields, now: Fields, strict: bool = False) -> list[str]:
+    """What differs, for people: ["ctime 1795300000 -> 1795300100", ...]. `strict`: any use
+    since counts (removal by policy); otherwise only what shows another object."""
     names = dict.fromkeys([*seen, *now])
-    return [f"{n} {seen.get(n)} -> {now.get(n)}" for n in names if seen.get(n) != now.get(n)]
+    return [
+        f"{name.lstrip(CLOCK + ACTIVITY)} {seen.get(name)} -> {now.get(name)}"
+        for name in names
+        if _differs(name, seen.get(name), now.get(name), strict)
+    ]
+
+
+def _differs(name: str, seen: int | None, now: int | None, strict: bool) -> bool:
+    if strict or not name.startswith((CLOCK, ACTIVITY)):
+        return seen != now
+    if name.startswith(ACTIVITY):
+        return False
+    return (now or 0) < (seen or 0)  # a clock went back: another object

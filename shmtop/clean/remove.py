@@ -47,7 +47,11 @@ class Refused(Exception):
 
 
 class Remover:
-    """Removes objects after checking each is still the one seen."""
+    """Removes objects after checking each is still the one seen.
+
+    `by_policy`: the objects were chosen because they looked leaked (clean, C), so one used
+    since it was judged is refused too; otherwise (rm, Delete) only another object is.
+    """
 
     def __init__(
         self,
@@ -55,11 +59,14 @@ class Remover:
         users: Mapping[int, str | None] | None = None,
         backup_dir: str | None = None,
         audit: AuditLog | None = None,
+        *,
+        by_policy: bool = False,
     ) -> None:
         self.roots = roots or Roots()
         self.users = users or {}
         self.backup_dir = backup_dir
         self.audit = audit
+        self.by_policy = by_policy
         self._collectors: dict[Kind, Collector] = {}  # kept: a batch re-reads only what changed
 
     def remove(self, seen: IpcObject) -> Outcome:
@@ -89,9 +96,14 @@ class Remover:
             now = self._sysv_now(seen)
         if now is None:
             raise Refused(f"{seen.ref} no longer exists")
-        changed = changes(identity_fields(seen), identity_fields(now))
+        seen_fields, now_fields = identity_fields(seen), identity_fields(now)
+        changed = changes(seen_fields, now_fields)
         if changed:
             raise Refused(f"{seen.ref} is not the object you saw (" + "; ".join(changed) + ")")
+        used = changes(seen_fields, now_fields, strict=True) if self.by_policy else []
+        if used:
+            since = "; ".join(used)
+            raise Refused(f"{seen.ref} was used since it was judged leaked ({since})")
         return now
 
     def _remove(self, seen: IpcObject) -> str:

@@ -1,28 +1,36 @@
 """Does an object look leaked? A verdict, always with its reasons; any doubt means "in use".
 
+A verdict is one of three: leaked; in use, on evidence (a process maps it, a recorded pid
+still runs, it changed lately); or unknown, when "nobody uses it" or "that pid exited" could
+not be established (a process whose /proc cannot be read, /proc hiding other users'
+processes, a pid whose fate cannot be read). Unknown objects are never removed; `shmtop
+clean` lists them with why, so that nothing is left in doubt silently.
+
 - System V segments: nattch 0 (from /proc/sysvipc, read before the attach scan) and creator
   and last user both gone (exited, or the pid now names a later process); or marked for
   removal with no process found mapping it.
 - POSIX shared memory, semaphores and queues: no process maps it or holds it open (processes
   that could not be inspected count as users), no live notify pid, and not modified for at
   least `min_age` seconds.
-- System V queues and semaphore sets: never on counts alone: every pid the kernel recorded
-  for them (last sender and receiver; each member's last operation) is gone, and the object
-  has been idle for at least `min_age` seconds. With no pid recorded at all, there is nothing
-  to go on: in use.
+- System V queues and semaphore sets: never on counts alone: no process waits on it (a set's
+  members count their waiters; a queue's waiters are found blocked in msgsnd / msgrcv),
+  every pid the kernel recorded for it (last sender and receiver; each member's last
+  operation) is gone, and it has been idle for at least `min_age` seconds. With no pid
+  recorded at all, there is nothing to go on: unknown.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from shmtop.attach import PidLife, pid_state
 from shmtop.attach.liveness import latest_time, pid_lives
 from shmtop.attach.model import AttachMap
 from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.humanize import human_duration
-from shmtop.inspect import set_members
+from shmtop.inspect import Member, set_members
 from shmtop.model import (
     FileType,
     IpcObject,
@@ -33,15 +41,27 @@ from shmtop.model import (
     SysvSem,
     SysvShm,
 )
+from shmtop.names import escape_text
 
 DEFAULT_MIN_AGE = 600.0
 GONE = {"exited": "exited", "reused": "exited (its pid now names a later process)"}
+State = Literal["leaked", "in use", "unknown"]
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
+    """`stale`: it looks leaked. `unknown`: not stale only because something could not be
+    known (then `reasons` say what)."""
+
     stale: bool
     reasons: tuple[str, ...]
+    unknown: bool = False
+
+    @property
+    def state(self) -> State:
+        if self.stale:
+            return "leaked"
+        return "unknown" if self.unknown else "in use"
 
 
 def verdicts(
@@ -53,7 +73,8 @@ def verdicts(
     """A verdict for each object (all of the snapshot's by default), by reference.
 
     `ignore`: processes whose /proc cannot be read that the operator vouches use no object
-    (a container's init, say); otherwise each of them may be using any POSIX object.
+    (a container's init, say); otherwise each of them may be using any POSIX object, and be
+    waiting on any System V queue.
     """
     judge = _Judge(snapshot, min_age, ignore)
     chosen = snapshot.objects if objects is None else objects
@@ -63,78 +84,82 @@ def verdicts(
 class _Judge:
     def __init__(self, snapshot: Snapshot, min_age: float, ignore: frozenset[int]) -> None:
         self.attach = snapshot.attach
-        self.ignored = ignore & snapshot.attach.unreadable_pids if snapshot.attach else frozenset()
+        self.ignored = ignore & uninspected(snapshot.attach) if snapshot.attach else frozenset()
         self.now = snapshot.time
         self.min_age = min_age
-        self.users = snapshot.users
         self._lives: dict[int, PidLife | None] = (
             dict(snapshot.attach.pids) if snapshot.attach else {}
         )
 
     def verdict(self, obj: IpcObject) -> Verdict:
         if self.attach is None:
-            return _in_use("who uses it is unknown (no scan of /proc was made)")
+            return _unknown("who uses it is unknown (no scan of /proc was made)")
         try:
             return self._judge(obj, self.attach)
         except (OSError, NotPermitted, Vanished, Unsupported) as exc:
-            return _in_use(f"it could not be analysed ({exc})")
+            return _unknown(f"it could not be analysed ({exc})")
 
     def _judge(self, obj: IpcObject, attach: AttachMap) -> Verdict:
         match obj:
             case SysvShm():
                 return self._segment(obj, attach)
             case SysvMsg():
-                return self._queue(obj)
+                return self._queue(obj, attach)
             case SysvSem():
-                return self._semaphore_set(obj)
-        return self._posix(obj, attach)
+                return self._semaphore_set(obj, attach)
+            case PosixEntry():
+                return self._posix(obj, attach)
 
     # System V segments --------------------------------------------------------------------
 
     def _segment(self, shm: SysvShm, attach: AttachMap) -> Verdict:
-        users = self._users(shm, attach)
+        seen = who_uses(shm, attach)
+        if seen:
+            return _in_use("; ".join(seen))
         if shm.dest:
-            if users:
-                return _in_use(users)
-            return Verdict(True, ("marked for removal", "no process found mapping it"))
-        if shm.nattch:
-            return _in_use(users or f"nattch {shm.nattch}: attached")
-        lives = attach.pids
-        creator = self._gone("creator", shm.cpid, shm.ctime, lives)
-        last = self._gone(
-            "last user", shm.lpid, latest_time(shm.atime, shm.dtime, shm.ctime), lives
-        )
+            unseen = self._users(shm, attach)
+            return unseen or Verdict(True, ("marked for removal", "no process found mapping it"))
+        if shm.nattch:  # the kernel counts mappings that no readable process showed
+            return _in_use(f"nattch {shm.nattch}: attached by processes that were not seen")
+        creator = self._gone("creator", shm.cpid, shm.ctime)
         if isinstance(creator, Verdict):
             return creator
+        since = latest_time(shm.atime, shm.dtime, shm.ctime)
+        last = self._gone("last user", shm.lpid, since)
         if isinstance(last, Verdict):
             return last
         return Verdict(True, ("nattch 0", creator, last))
 
-    def _gone(
-        self, role: str, pid: int, since: int | None, lives: Mapping[int, PidLife | None]
-    ) -> str | Verdict:
+    def _gone(self, role: str, pid: int, since: int | None) -> str | Verdict:
         """Why `pid` no longer uses the object, or a Verdict saying it may."""
         if pid <= 0:
             return f"no {role} recorded"
-        state = pid_state(pid, since, lives if pid in lives else self._lives_of([pid]))
+        state = pid_state(pid, since, self._lives_of([pid]))
         if state in GONE:
             return f"{role} {pid} {GONE[state]}"
         if state == "alive":
             return _in_use(f"{role} {pid} is still running")
-        return _in_use(f"whether {role} {pid} still runs cannot be known")
+        return _unknown(f"whether {role} {pid} still runs cannot be known")
 
     # System V queues and sets -------------------------------------------------------------
 
-    def _queue(self, queue: SysvMsg) -> Verdict:
+    def _queue(self, queue: SysvMsg, attach: AttachMap) -> Verdict:
+        users = self._users(queue, attach, "may be waiting on it")
+        if users is not None:
+            return users
         recorded = [
             ("last sender", queue.lspid, queue.stime),
             ("last receiver", queue.lrpid, queue.rtime),
         ]
         return self._idle_with_pids(recorded, latest_time(queue.stime, queue.rtime, queue.ctime))
 
-    def _semaphore_set(self, semset: SysvSem) -> Verdict:
-        since = latest_time(semset.otime, semset.ctime)
+    def _semaphore_set(self, semset: SysvSem, attach: AttachMap) -> Verdict:
         members = set_members(semset)
+        waiting = _waiting_members(members)
+        if waiting:
+            named = self._users(semset, attach)
+            return named or _in_use(f"processes wait on it ({waiting})")
+        since = latest_time(semset.otime, semset.ctime)
         recorded = [(f"member {m.num}'s last user", m.pid, since) for m in members]
         return self._idle_with_pids(recorded, since)
 
@@ -143,11 +168,10 @@ class _Judge:
     ) -> Verdict:
         known = [(role, pid, since) for role, pid, since in recorded if pid > 0]
         if not known:
-            return _in_use("no process is recorded as having used it: nothing shows it leaked")
-        lives = self._lives_of({pid for _, pid, _ in known})
+            return _unknown("no process is recorded as having used it: nothing shows it leaked")
         reasons = []
         for role, pid, since in dict.fromkeys(known):
-            gone = self._gone(role, pid, since, lives)
+            gone = self._gone(role, pid, since)
             if isinstance(gone, Verdict):
                 return gone
             reasons.append(gone)
@@ -160,10 +184,10 @@ class _Judge:
         if entry.type is not FileType.FILE:
             return _in_use(f"a {entry.type.value}, not a shared memory object: never removed")
         users = self._users(entry, attach)
-        if users:
-            return _in_use(users)
+        if users is not None:
+            return users
         if isinstance(entry, PosixMq) and entry.notify_pid:
-            notify = self._gone("notify pid", entry.notify_pid, None, {})
+            notify = self._gone("notify pid", entry.notify_pid, None)
             if isinstance(notify, Verdict):
                 return notify
         changed = max(entry.mtime_ns, entry.ctime_ns or 0) // 1_000_000_000
@@ -182,17 +206,28 @@ class _Judge:
         """What each pid is now: the scan's answer, else read once per pid for all objects."""
         missing = [pid for pid in pids if pid not in self._lives]
         if missing:
-            self._lives.update(pid_lives(missing))
+            hidden = self.attach is not None and self.attach.hidden is not None
+            self._lives.update(pid_lives(missing, hidden=hidden))
         return self._lives
 
-    def _users(self, obj: IpcObject | PosixEntry, attach: AttachMap) -> str:
-        """Who uses it, in words ("" for nobody); unknown processes count as users."""
-        ignored = len(self.ignored) if isinstance(obj, PosixEntry) else 0
-        return ", ".join(who_uses(obj, attach, ignored))
+    def _users(
+        self, obj: IpcObject | PosixEntry, attach: AttachMap, unseen: str = "may use it"
+    ) -> Verdict | None:
+        """In use when a process is seen using it; unknown when one may be unseen; None when
+        nobody can be using it."""
+        seen = who_uses(obj, attach)
+        if seen:
+            return _in_use("; ".join(seen))
+        if attach.hidden is not None and not isinstance(obj, SysvShm | SysvSem):  # not counted
+            return _unknown(f"whether any process uses it cannot be known: {attach.hidden}")
+        unknown = max(0, (attach.unknown.get(obj.ref) or 0) - len(self.ignored))
+        if unknown:
+            return _unknown(f"{unknown} processes could not be inspected and {unseen}")
+        return None
 
     def _idle(self, since: int | None, word: str = "idle") -> str | Verdict:
         if since is None:
-            return _in_use("when it was last used is unknown")
+            return _unknown("when it was last used is unknown")
         age = self.now - since
         if age < self.min_age:
             return _in_use(
@@ -202,20 +237,39 @@ class _Judge:
         return f"{word} for {human_duration(age)}"
 
 
-def who_uses(obj: IpcObject | PosixEntry, attach: AttachMap, ignored: int = 0) -> list[str]:
-    """The processes using it, in words; processes that could not be inspected count (less
-    `ignored` of them, vouched for by the operator)."""
+def uninspected(attach: AttachMap) -> frozenset[int]:
+    """Processes that may use objects unseen: unreadable, or their waits unreadable."""
+    return attach.unreadable_pids | attach.waits_unknown_pids
+
+
+def who_uses(obj: IpcObject | PosixEntry, attach: AttachMap) -> list[str]:
+    """The processes seen using it, in words (command names escaped)."""
     found = attach.attachers.get(obj.ref, ())
+    if not found:
+        return []
+    named = ", ".join(_user_text(a.comm, a.pid, a.waiting) for a in found[:3])
+    more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+    return [f"used by {named}{more}"]
+
+
+def _user_text(comm: str, pid: int, waiting: bool) -> str:
+    return f"{escape_text(comm) or '?'} ({pid}{', waiting' if waiting else ''})"
+
+
+def _waiting_members(members: list[Member]) -> str:
+    """ "member 0: 1 waiting to decrease" ... for members with waiters; "" for none."""
     parts = []
-    if found:
-        named = ", ".join(f"{a.comm or '?'} ({a.pid})" for a in found[:3])
-        more = f" and {len(found) - 3} more" if len(found) > 3 else ""
-        parts.append(f"used by {named}{more}")
-    unknown = max(0, (attach.unknown.get(obj.ref) or 0) - ignored)
-    if unknown:
-        parts.append(f"{unknown} processes could not be inspected and may use it")
-    return parts
+    for m in members:
+        if m.ncnt:
+            parts.append(f"member {m.num}: {m.ncnt} waiting for it to grow")
+        if m.zcnt:
+            parts.append(f"member {m.num}: {m.zcnt} waiting for zero")
+    return "; ".join(parts)
 
 
 def _in_use(reason: str) -> Verdict:
     return Verdict(False, (reason,))
+
+
+def _unknown(reason: str) -> Verdict:
+    return Verdict(False, (reason,), unknown=True)

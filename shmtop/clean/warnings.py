@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shmtop.clean.stale import Verdict, who_uses
-from shmtop.model import IpcObject, PosixEntry, Snapshot, SysvMsg, SysvSem, SysvShm
+from shmtop.model import IpcObject, PosixEntry, Snapshot, SysvShm
 
 
 def warnings(obj: IpcObject, snapshot: Snapshot, verdict: Verdict | None) -> list[str]:
@@ -15,6 +15,14 @@ def warnings(obj: IpcObject, snapshot: Snapshot, verdict: Verdict | None) -> lis
         )
     if isinstance(obj, PosixEntry) and obj.nlink > 1:
         found.append(f"hard-linked: its memory stays under its {obj.nlink - 1} other names")
-    if isinstance(obj, SysvMsg | SysvSem) and verdict is not None and not verdict.stale:
-        found.append("probably in use: " + "; ".join(verdict.reasons))
+    if verdict is not None and not verdict.stale:
+        found.extend(_doubts(verdict, found))
     return found
+
+
+def _doubts(verdict: Verdict, said: list[str]) -> list[str]:
+    """The verdict's reasons not already said: what may be lost if it is removed anyway."""
+    new = [reason for reason in verdict.reasons if reason not in said]
+    if not new or verdict.unknown:
+        return new
+    return ["probably in use: " + "; ".join(new)]

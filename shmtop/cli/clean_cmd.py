@@ -7,6 +7,7 @@ import pwd
 from typing import Any
 
 from shmtop.clean.stale import DEFAULT_MIN_AGE, verdicts
+from shmtop.cli.doubt import vouch_lines
 from shmtop.cli.durations import duration
 from shmtop.cli.errors import EXIT_OK, EXIT_USAGE, CliError
 from shmtop.cli.options import add_kind_option, roots_of
@@ -19,6 +20,7 @@ from shmtop.cli.removal import (
     say,
 )
 from shmtop.collect import collect_snapshot
+from shmtop.export import doubt_json
 from shmtop.model import ALL_KINDS
 
 
@@ -64,19 +66,23 @@ def run(args: argparse.Namespace) -> int:
     chosen = [o for o in snapshot.objects if not uids or o.uid in uids]
     judged = verdicts(snapshot, args.min_age, chosen, frozenset(args.ignore_unreadable))
     plan = [obj for obj in chosen if judged[obj.ref].stale]
+    doubtful = [obj for obj in chosen if judged[obj.ref].unknown]
     document: dict[str, Any] = {
         "plan": [{"ref": o.ref, "reasons": list(judged[o.ref].reasons)} for o in plan],
+        "unjudged": [{"ref": o.ref, "reasons": list(judged[o.ref].reasons)} for o in doubtful],
+        **doubt_json(snapshot.attach, frozenset(args.ignore_unreadable)),
         "results": [],
     }
     for obj in plan:
         say(args, f"{obj.ref}: " + "; ".join(judged[obj.ref].reasons))
-    if not plan:
-        say(args, "nothing looks leaked")
-    elif not args.yes:
-        these = "it" if len(plan) == 1 else f"these {len(plan)}"
-        say(args, f"dry run: nothing removed; `--yes` removes {these}")
-    else:
-        outcomes = remove_all(args, snapshot, plan)
+    for obj in doubtful:
+        say(args, f"not judged: {obj.ref}: " + "; ".join(judged[obj.ref].reasons))
+    say(args, _summary(args, len(plan), len(doubtful)))
+    if doubtful:
+        for line in vouch_lines(snapshot.attach, frozenset(args.ignore_unreadable)):
+            say(args, line)
+    if plan and args.yes:
+        outcomes = remove_all(args, snapshot, plan, by_policy=True)
         document["results"] = results_json(outcomes)
         if args.json:
             write_json(document)
@@ -84,6 +90,16 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         write_json(document)
     return EXIT_OK
+
+
+def _summary(args: argparse.Namespace, planned: int, doubtful: int) -> str:
+    left = f"; {doubtful} not judged (above), left alone" if doubtful else ""
+    if not planned:
+        return ("nothing looks leaked" if not doubtful else "nothing was found leaked") + left
+    these = "it" if planned == 1 else f"these {planned}"
+    if args.yes:
+        return f"removing {these}{left}"
+    return f"dry run: nothing removed; `--yes` removes {these}{left}"
 
 
 def _uid(name: str) -> int:

@@ -13,7 +13,7 @@ from shmtop.clean.remove import Outcome, Remover
 from shmtop.cli.errors import EXIT_FAILURE, EXIT_OK, CliError
 from shmtop.cli.options import roots_of
 from shmtop.model import IpcObject, Snapshot
-from shmtop.names import escape_text
+from shmtop.names import escape_controls
 
 
 def add_removal_options(parser: argparse.ArgumentParser) -> None:
@@ -51,16 +51,21 @@ def confirmed(args: argparse.Namespace, question: str) -> bool:
 
 
 def remove_all(
-    args: argparse.Namespace, snapshot: Snapshot, objects: Sequence[IpcObject]
+    args: argparse.Namespace,
+    snapshot: Snapshot,
+    objects: Sequence[IpcObject],
+    by_policy: bool = False,
 ) -> list[Outcome]:
-    """Remove each (identity checked); one failure never stops the others."""
-    remover = Remover(roots_of(args), snapshot.users, args.backup, _audit())
+    """Remove each (identity checked); one failure never stops the others. `by_policy`: they
+    were chosen as leaked, so any use since refuses them too."""
+    audit = _audit()
+    remover = Remover(roots_of(args), snapshot.users, args.backup, audit, by_policy=by_policy)
     outcomes = []
     for obj in objects:
         outcome = remover.remove(obj)
         outcomes.append(outcome)
         if not args.json:
-            print(f"{outcome.result}: {escape_text(outcome.detail)}")
+            print(f"{outcome.result}: {escape_controls(outcome.detail)}")
     return outcomes
 
 
@@ -73,8 +78,9 @@ def exit_status(outcomes: Sequence[Outcome]) -> int:
 
 
 def say(args: argparse.Namespace, text: str) -> None:
-    """Plans and warnings: stdout for people, stderr when stdout carries JSON."""
-    print(escape_text(text), file=sys.stderr if args.json else sys.stdout)
+    """Plans and warnings: stdout for people, stderr when stdout carries JSON. Their parts
+    are already escaped (references, names): only what slipped through is escaped here."""
+    print(escape_controls(text), file=sys.stderr if args.json else sys.stdout)
 
 
 def _audit() -> AuditLog | None:

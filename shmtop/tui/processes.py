@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Static
 from shmtop.attach.model import AttachMap, ProcessUse
 from shmtop.humanize import human_bytes
 from shmtop.model import IpcObject
+from shmtop.names import escape_text
 from shmtop.present import NONE, owner_text, size_text
 from shmtop.tui.footer import KeyFooter
 from shmtop.tui.safe import plain, printable
@@ -132,7 +133,7 @@ def _process_row(process: ProcessUse, users: Users) -> tuple[Cell, ...]:
     uses = ", ".join(process.refs[:3]) + (" ..." if len(process.refs) > 3 else "")
     return (
         Cell(str(process.pid), process.pid),
-        Cell(process.comm, process.comm),
+        Cell(escape_text(process.comm), process.comm),
         Cell(owner, owner),
         Cell(str(len(process.refs)), len(process.refs)),
         Cell(human_bytes(process.mapped_bytes), process.mapped_bytes),
@@ -171,7 +172,7 @@ class ProcessObjectsScreen(Screen[None]):
             title.update(plain(f"pid {self.pid}: uses no IPC object now (or has exited)"))
             self.query_one(KeyedTable).show({})
             return
-        title.update(plain(f"pid {self.pid} {process.comm}: the objects it uses"))
+        title.update(plain(f"pid {self.pid} {escape_text(process.comm)}: the objects it uses"))
         rows = {ref: _object_row(ref, self.pid, attach, objects) for ref in process.refs}
         self.query_one(KeyedTable).show(rows)
 

@@ -58,7 +58,7 @@ class RemovalActions(App[None]):
         title = (
             f"Remove {objects[0].ref}?" if len(objects) == 1 else f"Remove {len(objects)} objects?"
         )
-        self.call_from_thread(self._confirm, title, plan, objects, "warning")
+        self.call_from_thread(self._confirm, title, plan, objects, "warning", False)
 
     @work(thread=True, exclusive=True, group="removal")
     def _find_leaks(self) -> None:
@@ -74,21 +74,26 @@ class RemovalActions(App[None]):
             if len(leaked) == 1
             else f"{len(leaked)} objects look leaked. Remove them?"
         )
-        self.call_from_thread(self._confirm, title, plan, leaked, "why")
+        self.call_from_thread(self._confirm, title, plan, leaked, "why", True)
 
     def _confirm(
-        self, title: str, plan: Sequence[Planned], objects: list[IpcObject], label: str
+        self,
+        title: str,
+        plan: Sequence[Planned],
+        objects: list[IpcObject],
+        label: str,
+        by_policy: bool,  # chosen as leaked: any use since refuses one
     ) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
-                self._remove(objects)
+                self._remove(objects, by_policy)
 
         self.push_screen(ConfirmRemoval(title, plan, label), answered)
 
     @work(thread=True, group="removal")
-    def _remove(self, objects: list[IpcObject]) -> None:
+    def _remove(self, objects: list[IpcObject], by_policy: bool) -> None:
         users = self.snapshot.users if self.snapshot else {}
-        remover = Remover(self.roots, users, self.backup_dir, AuditLog())
+        remover = Remover(self.roots, users, self.backup_dir, AuditLog(), by_policy=by_policy)
         outcomes = [remover.remove(obj) for obj in objects]
         self.call_from_thread(self._removed, outcomes)
 

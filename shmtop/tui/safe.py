@@ -12,12 +12,13 @@ from typing import Literal
 from rich.text import Text
 from textual.app import App
 
-from shmtop.names import escape_text
+from shmtop.names import escape_controls
 
 
 def printable(text: str) -> str:
-    """text itself when every character is printable (already escaped), else its escape."""
-    return text if text.isprintable() else escape_text(text)
+    """text with what is not printable escaped. Parts that are escaped already (references,
+    names) keep their backslashes: escaping them twice would name another object."""
+    return escape_controls(text)
 
 
 def plain(text: str, style: str = "") -> Text:
