@@ -65,8 +65,9 @@ class RemovalActions(App[None]):
         snapshot = Collector(self.roots).collect(attachers=True)
         judged = verdicts(snapshot)
         leaked = [o for o in snapshot.objects if judged[o.ref].stale]
+        doubtful = sum(1 for verdict in judged.values() if verdict.unknown)
         if not leaked:
-            self.call_from_thread(tell, self, "nothing looks leaked")
+            self.call_from_thread(tell, self, _nothing_leaked(doubtful))
             return
         plan = [(o.ref, judged[o.ref].reasons) for o in leaked]
         title = (
@@ -101,3 +102,12 @@ class RemovalActions(App[None]):
         self.model.selected.difference_update(o.ref for o in outcomes if o.result == "removed")
         self.push_screen(RemovalResults(outcomes))
         self.poller.wake()
+
+
+def _nothing_leaked(doubtful: int) -> str:
+    if not doubtful:
+        return "nothing looks leaked"
+    return (
+        f"nothing was found leaked; {doubtful} objects could not be judged (their detail "
+        "says why; `shmtop clean` lists them and how to vouch)"
+    )

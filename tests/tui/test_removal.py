@@ -3,8 +3,9 @@ the results, and the cursor landing on the next object."""
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import posix_ipc
@@ -14,11 +15,12 @@ from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from shmtop.collect import collect_snapshot
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.removal import ConfirmRemoval, RemovalResults
 from tests.holders import holders
 from tests.ipcfactory import IpcFactory, unique
-from tests.test_clean import orphan_segment
+from tests.test_clean import made_by_exited_child, orphan_segment, orphan_segment_id
 from tests.tui.test_app import until
 from tests.tui.test_hexview import open_detail
 
@@ -155,3 +157,34 @@ async def test_marked_rows_are_removed_together(ipc: IpcFactory) -> None:
         assert text_of(app.screen, "#results").count("removed: ") == 2
         assert app.model.selected == set()
     assert [os.path.exists("/dev/shm" + n) for n in names] == [False, True, False]
+
+
+def clean_with_c_then_yes() -> dict[str, Any]:
+    """In a sandbox: a leaked segment and a live one; C, then y, in the real dashboard."""
+    leaked = f"sysv-shm:{made_by_exited_child(lambda: orphan_segment_id(4096))}"
+    live = f"sysv-shm:{orphan_segment_id(4096)}"  # made by this process, which lives on
+
+    async def press_c_then_y() -> dict[str, Any]:
+        app = ShmtopApp(interval=60)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.snapshot is not None)
+            await pilot.press("C")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmRemoval), timeout=20)
+            await pilot.pause()
+            plan = text_of(app.screen, "#plan")
+            await pilot.press("y")
+            await until(pilot, lambda: isinstance(app.screen, RemovalResults), timeout=20)
+            await pilot.pause()
+            return {"plan": plan, "results": text_of(app.screen, "#results")}
+
+    found = asyncio.run(press_c_then_y())
+    left = {o.ref for o in collect_snapshot().objects}
+    return {**found, "leaked": leaked, "live": live, "left": left}
+
+
+def test_c_then_y_removes_the_leaked_and_nothing_else(sandbox: Callable[..., Any]) -> None:
+    found = sandbox(clean_with_c_then_yes, pid_namespace=True)
+    assert found["plan"].startswith(f"{found['leaked']}\n  why: nattch 0\n  why: creator ")
+    assert found["live"] not in found["plan"]
+    assert f"removed: {found['leaked']} removed" in found["results"]
+    assert found["left"] == {found["live"]}
