@@ -16,7 +16,7 @@ from typing import Literal, TypeVar
 import sysv_ipc
 
 from shmtop.clean.audit import AuditLog
-from shmtop.clean.backup import backup
+from shmtop.clean.backup import BackupRefused, backup
 from shmtop.clean.identity import changes, identity_fields, identity_of
 from shmtop.collect import Collector
 from shmtop.collect.devshm import SEM_PREFIX
@@ -25,6 +25,7 @@ from shmtop.collect.roots import Roots
 from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.model import FileType, IpcObject, Kind, PosixEntry, PosixMq, PosixSem, SysvShm
 from shmtop.present import denied
+from shmtop.safepath import UnsafePath
 
 Result = Literal["removed", "refused", "error"]
 E = TypeVar("E", bound=PosixEntry)
@@ -120,8 +121,13 @@ class Remover:
             return None
         try:
             return backup(obj, self.backup_dir, self.roots, self.users)
-        except (NotPermitted, Vanished, Unsupported, OSError) as exc:
+        except (UnsafePath, BackupRefused, NotPermitted, Vanished, Unsupported) as exc:
             raise Refused(f"{obj.ref} was not removed: its backup failed ({exc})") from None
+        except OSError as exc:
+            raise Refused(
+                f"{obj.ref} was not removed: its backup in {self.backup_dir} failed "
+                f"({exc.strerror or exc})"
+            ) from None
 
     def _sysv_now(self, seen: IpcObject) -> IpcObject | None:
         collector = self._collectors.setdefault(seen.kind, Collector(self.roots, [seen.kind]))

@@ -27,7 +27,8 @@ def add_removal_options(parser: argparse.ArgumentParser) -> None:
         "--backup",
         metavar="DIR",
         help="first save each object's bytes (or members, messages) and fields "
-        "as JSON under DIR; an object whose backup fails is not removed",
+        "as JSON under DIR (yours or root's all the way, no symlink, not writable by others); "
+        "an object whose backup fails is not removed",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
 
