@@ -15,7 +15,7 @@ from typing import Literal, TypeVar
 
 import sysv_ipc
 
-from shmtop.clean.audit import AuditLog
+from shmtop.clean.audit import AuditLog, AuditUnavailable
 from shmtop.clean.backup import BackupRefused, backup
 from shmtop.clean.identity import changes, identity_fields, identity_of
 from shmtop.collect import Collector
@@ -75,8 +75,12 @@ class Remover:
         if self.audit is not None:
             try:
                 self.audit.record(seen, identity_of(seen), outcome.result, outcome.detail)
+            except AuditUnavailable as exc:
+                detail = f"{outcome.detail} (not in the audit log: {exc})"
+                outcome = Outcome(outcome.ref, outcome.result, detail)
             except OSError as exc:
-                detail = f"{outcome.detail} (not in the audit log {self.audit.path}: {exc})"
+                why = exc.strerror or exc
+                detail = f"{outcome.detail} (not in the audit log {self.audit.path}: {why})"
                 outcome = Outcome(outcome.ref, outcome.result, detail)
         return outcome
 

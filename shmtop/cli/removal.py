@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from shmtop.clean.audit import AuditLog
+from shmtop.clean.audit import AuditLog, AuditUnavailable
 from shmtop.clean.remove import Outcome, Remover
 from shmtop.cli.errors import EXIT_FAILURE, EXIT_OK, CliError
 from shmtop.cli.options import roots_of
@@ -79,10 +79,11 @@ def say(args: argparse.Namespace, text: str) -> None:
 
 
 def _audit() -> AuditLog | None:
+    """The audit log, opened once for the run; without it, one line says why."""
     log = AuditLog()
     try:
-        os.makedirs(os.path.dirname(log.path), mode=0o700, exist_ok=True)
-    except OSError as exc:
-        print(f"shmtop: note: no audit log ({log.path}: {exc.strerror})", file=sys.stderr)
+        log.open()
+    except AuditUnavailable as exc:
+        print(f"shmtop: note: no audit log ({escape_text(str(exc))})", file=sys.stderr)
         return None
     return log
