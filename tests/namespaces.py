@@ -17,19 +17,22 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 
 def run_with_mounts(
-    tmpfs: Mapping[str, str], fn: Callable[..., R], *args: Any, new_ipc: bool = False
+    mounts: Mapping[str, tuple[str, str]], fn: Callable[..., R], *args: Any, new_ipc: bool = False
 ) -> R:
-    """fn(*args) in a child where each path in `tmpfs` has a fresh tmpfs mounted with those
-    options (`size=1m`); with new_ipc, an empty IPC namespace too. Nothing outlives it."""
+    """fn(*args) in a child where each path in `mounts` has a fresh filesystem of that type
+    mounted with those options (`{"/dev/shm": ("tmpfs", "size=1m")}`); with new_ipc, in an
+    empty IPC namespace too (mount mqueue after it: the queues of that namespace). Nothing
+    outlives the child."""
     require_root("mount and IPC namespaces")
-    return run_in_child(lambda: _private_mounts(tmpfs, new_ipc), fn, *args)
+    return run_in_child(lambda: _private_mounts(mounts, new_ipc), fn, *args)
 
 
-def _private_mounts(tmpfs: Mapping[str, str], new_ipc: bool) -> None:
+def _private_mounts(mounts: Mapping[str, tuple[str, str]], new_ipc: bool) -> None:
     _check(_libc.unshare(CLONE_NEWNS | (CLONE_NEWIPC if new_ipc else 0)))
     _check(_libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None))  # nothing leaks out
-    for path, options in tmpfs.items():
-        _check(_libc.mount(b"tmpfs", os.fsencode(path), b"tmpfs", 0, options.encode()))
+    for path, (fstype, options) in mounts.items():
+        source, kind = fstype.encode(), fstype.encode()
+        _check(_libc.mount(source, os.fsencode(path), kind, 0, options.encode()))
 
 
 def _check(result: int) -> None:

@@ -186,7 +186,9 @@ def test_a_terabyte_sparse_object_is_backed_up_as_its_few_pages(
             os.close(fd)
         return status, results, st.st_size, st.st_blocks * 512, found
 
-    status, results, size, allocated, found = run_with_mounts({str(small): "size=16m"}, back_up)
+    status, results, size, allocated, found = run_with_mounts(
+        {str(small): ("tmpfs", "size=16m")}, back_up
+    )
     assert status == 0 and results[0]["result"] == "removed"
     assert size == TiB and allocated <= 3 * 4096 and found == marks
     assert not exists(ref)
@@ -223,7 +225,7 @@ def test_a_backup_that_would_not_fit_is_refused_before_writing(
         status, results = rm_with_backup(small / "b", ref)
         return status, results, os.listdir(small / "b")
 
-    status, [result], left = run_with_mounts({str(small): "size=1m"}, back_up)
+    status, [result], left = run_with_mounts({str(small): ("tmpfs", "size=1m")}, back_up)
     assert status == 1 and result["result"] == "refused"
     assert result["detail"] == (
         f"{ref} was not removed: its backup failed ({small}/b has 1M free and the backup of "
