@@ -110,6 +110,9 @@ def test_a_log_file_that_is_not_only_ours_is_not_written(ipc: IpcFactory, state:
     elsewhere.write_bytes(b"keep\n")
     os.link(elsewhere, log)
     removed_with_note(ipc, f"{log} has 2 names (hard links)")
+    log.unlink()
+    log.symlink_to(elsewhere)
+    removed_with_note(ipc, f"{log} is a symlink, not a file")
     assert elsewhere.read_bytes() == b"keep\n"
 
 
