@@ -4,6 +4,8 @@
   queues have no key to open them by.
 - mq_getattr on a descriptor opened from /dev/mqueue: posix_ipc opens queues by name in the
   caller's IPC namespace, which need not be the queue whose file we just read.
+- fstatfs for the filesystem type (os.fstatvfs has no f_type): removal unlinks only from a
+  tmpfs or an mqueue filesystem.
 
 Structure layouts are the 64-bit generic ones (x86_64, aarch64); elsewhere these return None.
 """
@@ -219,3 +221,49 @@ class MessageCopier:
         mtype = ctypes.c_long.from_buffer(self._buffer).value
         start = ctypes.sizeof(ctypes.c_long)
         return mtype, self._buffer.raw[start : start + size]
+
+
+# The filesystem a descriptor is on -----------------------------------------------------------
+
+TMPFS_MAGIC = 0x01021994
+MQUEUE_MAGIC = 0x19800202
+FILESYSTEM_NAMES = {
+    TMPFS_MAGIC: "tmpfs",
+    MQUEUE_MAGIC: "mqueue",
+    0xEF53: "ext4 (or ext2/ext3)",
+    0x58465342: "xfs",
+    0x9123683E: "btrfs",
+    0x794C7630: "overlayfs",
+    0x2FC12FC1: "zfs",
+    0x6969: "nfs",
+    0xFF534D42: "cifs",
+    0x65735546: "fuse",
+    0x858458F6: "ramfs",
+    0x9FA0: "proc",
+    0x62656572: "sysfs",
+    0x1CD1: "devpts",
+    0x4D44: "vfat",
+    0x5346544E: "ntfs",
+    0x9660: "iso9660",
+    0x73717368: "squashfs",
+}
+
+_fstatfs = _libc.fstatfs
+_fstatfs.argtypes = (ctypes.c_int, ctypes.c_void_p)
+_fstatfs.restype = ctypes.c_int
+# struct statfs begins with f_type, a long (__fsword_t) on every Linux ABI but s390x's (an
+# unsigned int there); the buffer is larger than the whole structure on all of them.
+_F_TYPE = ctypes.c_uint if os.uname().machine == "s390x" else ctypes.c_long
+_STATFS_BUFFER = 256
+
+
+def filesystem_type(fd: int) -> int:
+    """The magic number of the filesystem the descriptor is on (TMPFS_MAGIC...)."""
+    buffer = ctypes.create_string_buffer(_STATFS_BUFFER)
+    _check(_fstatfs(fd, buffer))
+    return int(_F_TYPE.from_buffer(buffer).value) & 0xFFFFFFFF
+
+
+def filesystem_name(magic: int) -> str:
+    """'tmpfs', 'ext4 (or ext2/ext3)'..., or the number for a type not known here."""
+    return FILESYSTEM_NAMES.get(magic, f"a filesystem of type {magic:#x}")

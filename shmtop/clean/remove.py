@@ -3,7 +3,8 @@ first when asked, every attempt recorded in the audit log.
 
 The kernel offers no "remove if still the same": between the check and the removal there is
 a window of a few microseconds. POSIX entries are checked and unlinked relative to one
-descriptor of their directory; only regular files are ever unlinked.
+descriptor of their directory, which must be on a tmpfs (an mqueue filesystem for queues);
+only regular files are ever unlinked.
 """
 
 from __future__ import annotations
@@ -15,19 +16,26 @@ from typing import Literal, TypeVar
 
 import sysv_ipc
 
-from shmtop.clean.audit import AuditLog
-from shmtop.clean.backup import backup
+from shmtop.clean.audit import AuditLog, AuditUnavailable
+from shmtop.clean.backup import BackupRefused, backup
 from shmtop.clean.identity import changes, identity_fields, identity_of
 from shmtop.collect import Collector
 from shmtop.collect.devshm import SEM_PREFIX
 from shmtop.collect.entries import file_type, open_directory
 from shmtop.collect.roots import Roots
 from shmtop.errors import NotPermitted, Unsupported, Vanished
+from shmtop.libc import MQUEUE_MAGIC, TMPFS_MAGIC, filesystem_name, filesystem_type
 from shmtop.model import FileType, IpcObject, Kind, PosixEntry, PosixMq, PosixSem, SysvShm
 from shmtop.present import denied
+from shmtop.safepath import UnsafePath
 
 Result = Literal["removed", "refused", "error"]
 E = TypeVar("E", bound=PosixEntry)
+_IPC_FILESYSTEM: Mapping[Kind, tuple[int, str]] = {
+    Kind.POSIX_SHM: (TMPFS_MAGIC, "a tmpfs"),
+    Kind.POSIX_SEM: (TMPFS_MAGIC, "a tmpfs"),
+    Kind.POSIX_MQ: (MQUEUE_MAGIC, "an mqueue filesystem"),
+}
 _SYSV_REMOVE: Mapping[Kind, Callable[[int], None]] = {
     Kind.SYSV_SHM: sysv_ipc.remove_shared_memory,
     Kind.SYSV_MSG: sysv_ipc.remove_message_queue,
@@ -81,8 +89,12 @@ class Remover:
         if self.audit is not None:
             try:
                 self.audit.record(seen, identity_of(seen), outcome.result, outcome.detail)
+            except AuditUnavailable as exc:
+                detail = f"{outcome.detail} (not in the audit log: {exc})"
+                outcome = Outcome(outcome.ref, outcome.result, detail)
             except OSError as exc:
-                detail = f"{outcome.detail} (not in the audit log {self.audit.path}: {exc})"
+                why = exc.strerror or exc
+                detail = f"{outcome.detail} (not in the audit log {self.audit.path}: {why})"
                 outcome = Outcome(outcome.ref, outcome.result, detail)
         return outcome
 
@@ -91,6 +103,7 @@ class Remover:
         if isinstance(seen, PosixEntry):
             directory, name = _place(seen, self.roots)
             with open_directory(directory) as fd:
+                _require_ipc_filesystem(fd, directory, seen)
                 now: IpcObject | None = _as_found(seen, _lstat(fd, name))
         else:
             now = self._sysv_now(seen)
@@ -132,8 +145,13 @@ class Remover:
             return None
         try:
             return backup(obj, self.backup_dir, self.roots, self.users)
-        except (NotPermitted, Vanished, Unsupported, OSError) as exc:
+        except (UnsafePath, BackupRefused, NotPermitted, Vanished, Unsupported) as exc:
             raise Refused(f"{obj.ref} was not removed: its backup failed ({exc})") from None
+        except OSError as exc:
+            raise Refused(
+                f"{obj.ref} was not removed: its backup in {self.backup_dir} failed "
+                f"({exc.strerror or exc})"
+            ) from None
 
     def _sysv_now(self, seen: IpcObject) -> IpcObject | None:
         collector = self._collectors.setdefault(seen.kind, Collector(self.roots, [seen.kind]))
@@ -147,11 +165,25 @@ class Remover:
         on the same directory descriptor as the unlink."""
         directory, name = _place(entry, self.roots)
         with open_directory(directory) as fd:
+            _require_ipc_filesystem(fd, directory, entry)
             found = _as_found(entry, _lstat(fd, name))
             same = found is not None and (found.dev, found.inode) == (entry.dev, entry.inode)
             if not same or found is None or found.type is not FileType.FILE:
                 raise Refused(f"{entry.ref} was replaced a moment ago: not removed")
             os.unlink(name, dir_fd=fd)
+
+
+def _require_ipc_filesystem(dir_fd: int, directory: str, entry: PosixEntry) -> None:
+    """Refused unless the directory is on the filesystem such objects live on: a tmpfs for
+    POSIX shared memory and semaphores, an mqueue filesystem for queues. `--dev-shm` can name
+    any directory, and an ordinary file there is nobody's IPC object."""
+    expected, place = _IPC_FILESYSTEM[entry.kind]
+    found = filesystem_type(dir_fd)
+    if found != expected:
+        raise Refused(
+            f"{entry.ref} not removed: {directory} is on {filesystem_name(found)}, not on "
+            f"{place}, so this is no IPC object"
+        )
 
 
 def _lstat(dir_fd: int, name: bytes) -> os.stat_result | None:

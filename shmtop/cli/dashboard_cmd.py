@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tomllib
 from pathlib import Path
 
 from shmtop.cli.errors import CliError
+from shmtop.cli.keymap import load_keymap
 from shmtop.cli.options import roots_of
 from shmtop.collect.roots import Roots
 
@@ -42,6 +42,8 @@ def positive_seconds(text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The keymap first: a file that cannot be a keymap is a usage error with or without a
+    # terminal.
     return run_dashboard(roots_of(args), args.interval, load_keymap(args.keymap), args.backup)
 
 
@@ -59,26 +61,3 @@ def run_dashboard(
 
     ShmtopApp(interval=interval, roots=roots, keymap=keymap, backup_dir=backup_dir).run()
     return 0
-
-
-def default_keymap_path() -> Path:
-    config = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
-    return Path(config) / "shmtop" / "keymap.toml"
-
-
-def load_keymap(path: Path | None) -> dict[str, str]:
-    """Binding id -> keys, from the file given or the default one if it exists."""
-    if path is None:
-        path = default_keymap_path()
-        if not path.exists():
-            return {}
-    try:
-        with path.open("rb") as f:
-            table = tomllib.load(f)
-    except OSError as exc:
-        raise CliError(f"cannot read keymap {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise CliError(f"keymap {path} is not valid TOML: {exc}") from None
-    if not all(isinstance(value, str) for value in table.values()):
-        raise CliError(f'keymap {path}: every value must be a key string such as "ctrl+q"')
-    return {str(key): str(value) for key, value in table.items()}

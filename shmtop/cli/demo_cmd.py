@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 
 from shmtop.cli import dashboard_cmd
 from shmtop.cli.errors import CliError
+from shmtop.cli.keymap import load_keymap
 from shmtop.cli.options import roots_of
 from shmtop.demo import DemoWorkload, StartFailed
 
@@ -38,7 +39,7 @@ def _terminate(signum: int, frame: object) -> NoReturn:
 def run(args: argparse.Namespace) -> int:
     if args.dashboard and not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise CliError("--dashboard needs a terminal")
-    keymap = dashboard_cmd.load_keymap(args.keymap) if args.dashboard else {}
+    keymap = load_keymap(args.keymap) if args.dashboard else {}
     signal.signal(signal.SIGTERM, _terminate)
     workload = DemoWorkload()
     try:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from shmtop.clean.audit import AuditLog
+from shmtop.clean.audit import AuditLog, AuditUnavailable
 from shmtop.clean.remove import Outcome, Remover
 from shmtop.cli.errors import EXIT_FAILURE, EXIT_OK, CliError
 from shmtop.cli.options import roots_of
@@ -27,7 +27,8 @@ def add_removal_options(parser: argparse.ArgumentParser) -> None:
         "--backup",
         metavar="DIR",
         help="first save each object's bytes (or members, messages) and fields "
-        "as JSON under DIR; an object whose backup fails is not removed",
+        "as JSON under DIR (yours or root's all the way, no symlink, not writable by others); "
+        "an object whose backup fails is not removed",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
 
@@ -84,10 +85,11 @@ def say(args: argparse.Namespace, text: str) -> None:
 
 
 def _audit() -> AuditLog | None:
+    """The audit log, opened once for the run; without it, one line says why."""
     log = AuditLog()
     try:
-        os.makedirs(os.path.dirname(log.path), mode=0o700, exist_ok=True)
-    except OSError as exc:
-        print(f"shmtop: note: no audit log ({log.path}: {exc.strerror})", file=sys.stderr)
+        log.open()
+    except AuditUnavailable as exc:
+        print(f"shmtop: note: no audit log ({escape_controls(str(exc))})", file=sys.stderr)
         return None
     return log

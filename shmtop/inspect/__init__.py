@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from shmtop.attach.model import AttachMap
 from shmtop.collect.devshm import SEM_PREFIX
@@ -27,6 +28,7 @@ __all__ = [
     "ContentReader",
     "Member",
     "Message",
+    "SparseReader",
     "has_bytes",
     "hexdump_lines",
     "open_reader",
@@ -50,6 +52,17 @@ class ContentReader(Protocol):
     def read(self, offset: int, length: int) -> bytes: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class SparseReader(Protocol):
+    """A reader that can say where its data is (optional: a copy of a reader without it
+    reads everything and leaves out the blocks that are all zeros)."""
+
+    def data_ranges(self, start: int, end: int) -> Iterator[tuple[int, int]]:
+        """(offset, end) of each stretch of [start, end) that may hold data; the rest reads
+        as zeros."""
+        ...
 
 
 def has_bytes(obj: IpcObject) -> bool:

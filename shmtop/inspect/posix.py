@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Iterator
 
 from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.model import FileType, PosixEntry
@@ -43,6 +44,27 @@ class PosixReader:
     def read(self, offset: int, length: int) -> bytes:
         """Up to `length` bytes at `offset`; fewer at the end of the object."""
         return os.pread(self._fd, length, offset)
+
+    def data_ranges(self, start: int, end: int) -> Iterator[tuple[int, int]]:
+        """(offset, end) of each stretch of [start, end) that may hold data, in order; holes
+        (never written, so read as zeros) are left out. Asked of the filesystem with
+        SEEK_DATA / SEEK_HOLE; where it cannot tell, all of [start, end) is data."""
+        offset = start
+        while offset < end:
+            try:
+                data = os.lseek(self._fd, offset, os.SEEK_DATA)
+                hole = os.lseek(self._fd, data, os.SEEK_HOLE)
+            except OSError as exc:
+                if exc.errno == errno.ENXIO:  # no data past offset (or it shrank meanwhile)
+                    return
+                if exc.errno in (errno.EINVAL, errno.EOPNOTSUPP):
+                    yield offset, end
+                    return
+                raise
+            if data >= end:
+                return
+            yield data, min(hole, end)
+            offset = hole
 
     def close(self) -> None:
         if self._fd >= 0:
