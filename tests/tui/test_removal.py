@@ -113,15 +113,21 @@ async def test_the_question_warns_about_attached_segments(ipc: IpcFactory, hold:
     holder.release()
 
 
+async def press_clean(pilot: Pilot) -> str:
+    """C, once the first snapshot is shown: what the question lists."""
+    app = pilot.app
+    await until(pilot, lambda: getattr(app, "snapshot", None) is not None)
+    await pilot.press("C")
+    await until(pilot, lambda: isinstance(app.screen, ConfirmRemoval), timeout=20)
+    await pilot.pause()
+    return text_of(app.screen, "#plan")
+
+
 async def test_clean_lists_leaked_objects_with_reasons(ipc: IpcFactory) -> None:
     orphan = orphan_segment(ipc)
     app = ShmtopApp(interval=60)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.snapshot is not None)
-        await pilot.press("C")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmRemoval), timeout=20)
-        await pilot.pause()
-        plan = text_of(app.screen, "#plan")
+        plan = await press_clean(pilot)
         assert f"sysv-shm:{orphan}\n  why: nattch 0\n  why: creator " in plan
         await pilot.press("n")  # this host's other leaks are not ours to remove
         await until(pilot, lambda: not isinstance(app.screen, ConfirmRemoval))
@@ -167,11 +173,7 @@ def clean_with_c_then_yes() -> dict[str, Any]:
     async def press_c_then_y() -> dict[str, Any]:
         app = ShmtopApp(interval=60)
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: app.snapshot is not None)
-            await pilot.press("C")
-            await until(pilot, lambda: isinstance(app.screen, ConfirmRemoval), timeout=20)
-            await pilot.pause()
-            plan = text_of(app.screen, "#plan")
+            plan = await press_clean(pilot)
             await pilot.press("y")
             await until(pilot, lambda: isinstance(app.screen, RemovalResults), timeout=20)
             await pilot.pause()
