@@ -208,12 +208,12 @@ def describe_use(obj: IpcObject, attach: AttachMap | None, users: Users) -> list
 
 
 def _attachers(obj: IpcObject, attach: AttachMap, users: Users) -> list[Field]:
-    if isinstance(obj, SysvMsg | SysvSem):
-        return [Field("attachers", "-", "queues and semaphore sets cannot be attached")]
     fields = [
         Field(f"pid {a.pid}", f"{escape_text(a.comm)} ({_owner(a.uid, users)})", _uses(a))
         for a in attach.attachers.get(obj.ref, ())
     ]
+    if isinstance(obj, SysvMsg | SysvSem) and not fields:
+        return [Field("waiting", "none", "no process is blocked on it (it cannot be attached)")]
     unknown = attach.unknown.get(obj.ref, 0)
     if unknown:
         fields.append(Field("unknown", str(unknown), "processes whose /proc could not be read"))
@@ -228,6 +228,8 @@ def _uses(attacher: Attacher) -> str:
         parts.append(f"{attacher.maps} mapping" + ("s" if attacher.maps > 1 else ""))
     if attacher.fds:
         parts.append(f"{attacher.fds} descriptor" + ("s" if attacher.fds > 1 else ""))
+    if attacher.waiting:
+        parts.append("blocked in a call on it")
     return ", ".join(parts)
 
 

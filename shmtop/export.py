@@ -172,7 +172,8 @@ def use_json(obj: IpcObject, snapshot: Snapshot) -> Json:
     """Who uses the object, and whether the pids it recorded are still those processes.
 
     All null when no /proc scan was made. Queues and semaphore sets cannot be attached:
-    their attachers are [] and attachers_unknown null.
+    their attachers are the processes blocked on them (waiting), and a set's
+    attachers_unknown is null (the kernel counts its waiters).
     """
     attach = snapshot.attach
     found: Json = {
