@@ -155,8 +155,9 @@ def clean_with_waiters() -> dict[str, Any]:
     try:
         _, document = clean_json("--yes")
         shown = {ref: json.loads(shmtop("show", ref, "--json")[1]) for ref in refs_}
+        text = {ref: shmtop("show", ref)[1] for ref in refs_}
         return {"refs": refs_, "waiters": waiters, "clean": document, "shown": shown,
-                "left": refs()}  # fmt: skip
+                "text": text, "left": refs()}  # fmt: skip
     finally:
         for pid in waiters:
             os.kill(pid, 9)
@@ -173,6 +174,7 @@ def test_processes_blocked_on_a_set_or_queue_are_its_users(sandbox: Sandbox) -> 
         assert shown["verdict"] == "in use"
         assert f"({waiter}, waiting)" in shown["stale_reasons"][0]
         assert [(a["pid"], a["waiting"]) for a in shown["attachers"]] == [(waiter, True)]
+        assert re.search(rf"pid {waiter} +python.*blocked in a call on it", found["text"][ref])
 
 
 def test_without_its_waiter_the_same_queue_looks_leaked(ipc: IpcFactory) -> None:
