@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
-from shmtop.attach import Attacher, AttachMap, pid_state
 from shmtop.humanize import human_bytes, local_time
 from shmtop.model import (
+    Attacher,
+    AttachMap,
     FileType,
     IpcObject,
     PosixEntry,
@@ -21,6 +22,7 @@ from shmtop.model import (
     SysvSem,
     SysvShm,
 )
+from shmtop.model.use import pid_state
 from shmtop.names import escape_name, escape_text
 
 Users = Mapping[int, "str | None"]

@@ -9,38 +9,33 @@ JSON is both readable and lossless. `ref` escapes what is not printable (see shm
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from shmtop.attach import AttachMap, PidLife, is_alive, pid_state
-from shmtop.attach.liveness import latest_time
-from shmtop.clean.identity import identity_of
-from shmtop.clean.stale import Verdict, uninspected, verdicts
-from shmtop.inspect import Member, Message
 from shmtop.model import (
     IpcObject,
     Kind,
     Limits,
-    PosixEntry,
-    PosixMq,
-    PosixSem,
-    PosixShm,
     Snapshot,
     SysvMsg,
-    SysvSem,
     SysvShm,
     UsageItem,
+    Verdict,
     is_unlimited,
 )
+from shmtop.model.identity import identity_of
+from shmtop.model.jsonable import Json, json_text, object_json
+from shmtop.model.use import AttachMap, PidLife, is_alive, latest_time, pid_state
 
 SCHEMA = 1
-Json = dict[str, Any]
 
 
-def snapshot_json(snapshot: Snapshot, only: set[str] | None = None) -> Json:
-    """The whole document; `only` keeps the objects with these references."""
+def snapshot_json(
+    snapshot: Snapshot, judged: Mapping[str, Verdict], only: set[str] | None = None
+) -> Json:
+    """The whole document, with the leak verdicts the caller judged; `only` keeps the objects
+    with these references."""
     objects = []
     chosen = [obj for obj in snapshot.objects if only is None or obj.ref in only]
-    judged = verdicts(snapshot, objects=chosen) if snapshot.attach is not None else {}
     for obj in chosen:
         found = object_json(obj, snapshot.users)
         found.update(use_json(obj, snapshot))
@@ -71,9 +66,9 @@ def doubt_json(attach: AttachMap | None, vouched: frozenset[int] = frozenset()) 
     `hidden`, why /proc may not list other processes at all. Both null without a scan."""
     if attach is None:
         return {"uninspected": None, "hidden": None}
-    pids = sorted(uninspected(attach) - vouched)
+    pids = sorted(attach.uninspected - vouched)
     return {
-        "uninspected": [{"pid": pid, "comm": _text(attach.comms.get(pid))} for pid in pids],
+        "uninspected": [{"pid": pid, "comm": json_text(attach.comms.get(pid))} for pid in pids],
         "hidden": attach.hidden,
     }
 
@@ -81,91 +76,11 @@ def doubt_json(attach: AttachMap | None, vouched: frozenset[int] = frozenset()) 
 def header_json(snapshot: Snapshot) -> Json:
     return {
         "schema": SCHEMA,
-        "host": _text(snapshot.host),
+        "host": json_text(snapshot.host),
         "time": snapshot.time,
         "kinds": [kind.value for kind in Kind if kind in snapshot.kinds],
         "unavailable": {kind.value: why for kind, why in snapshot.unavailable.items()},
     }
-
-
-def object_json(obj: IpcObject, users: Mapping[int, str | None]) -> Json:
-    """One object: the base keys every kind has, then its kind's own fields."""
-    return _KIND_JSON[type(obj)](obj, users)
-
-
-# One dict literal per kind, base keys first: objects number in the tens of thousands.
-
-
-def _sysv_shm(s: SysvShm, users: Mapping[int, str | None]) -> Json:
-    return {
-        "kind": "sysv-shm", "ref": s.ref, "id": s.id, "name": None, "name_hex": None,
-        "key": s.key, "uid": s.uid, "owner": _text(users.get(s.uid)), "gid": s.gid,
-        "mode": _MODES[s.mode], "size": s.size,
-        "dest": s.dest, "locked": s.locked, "nattch": s.nattch, "cpid": s.cpid, "lpid": s.lpid,
-        "cuid": s.cuid, "cgid": s.cgid, "atime": s.atime, "dtime": s.dtime, "ctime": s.ctime,
-        "rss": s.rss, "swap": s.swap,
-    }  # fmt: skip
-
-
-def _sysv_msg(q: SysvMsg, users: Mapping[int, str | None]) -> Json:
-    return {
-        "kind": "sysv-msg", "ref": q.ref, "id": q.id, "name": None, "name_hex": None,
-        "key": q.key, "uid": q.uid, "owner": _text(users.get(q.uid)), "gid": q.gid,
-        "mode": _MODES[q.mode], "size": None,
-        "cbytes": q.cbytes, "qnum": q.qnum, "qbytes": q.qbytes, "lspid": q.lspid,
-        "lrpid": q.lrpid, "cuid": q.cuid, "cgid": q.cgid, "stime": q.stime, "rtime": q.rtime,
-        "ctime": q.ctime,
-    }  # fmt: skip
-
-
-def _sysv_sem(s: SysvSem, users: Mapping[int, str | None]) -> Json:
-    return {
-        "kind": "sysv-sem", "ref": s.ref, "id": s.id, "name": None, "name_hex": None,
-        "key": s.key, "uid": s.uid, "owner": _text(users.get(s.uid)), "gid": s.gid,
-        "mode": _MODES[s.mode], "size": None,
-        "nsems": s.nsems, "cuid": s.cuid, "cgid": s.cgid, "otime": s.otime, "ctime": s.ctime,
-    }  # fmt: skip
-
-
-def _posix_entry(e: PosixEntry, users: Mapping[int, str | None]) -> Json:
-    return {
-        "kind": e.kind.value, "ref": e.ref, "id": None,
-        "name": e.name.decode("utf-8", "replace"), "name_hex": e.name.hex(), "key": None,
-        "uid": e.uid, "owner": _text(users.get(e.uid)), "gid": e.gid,
-        "mode": _MODES[e.mode], "size": e.size,
-        "type": e.type.value, "allocated": e.allocated, "mtime": e.mtime_ns / 1e9,
-        "ctime": None if e.ctime_ns is None else e.ctime_ns / 1e9,
-        "dev": e.dev, "inode": e.inode, "nlink": e.nlink,
-    }  # fmt: skip
-
-
-def _posix_sem(s: PosixSem, users: Mapping[int, str | None]) -> Json:
-    found = _posix_entry(s, users)
-    found["value"] = s.value
-    found["waiters"] = s.waiters
-    return found
-
-
-def _posix_mq(q: PosixMq, users: Mapping[int, str | None]) -> Json:
-    found = _posix_entry(q, users)
-    found["size"] = None  # st_size of a queue file is the length of its QSIZE line
-    found["allocated"] = None
-    found.update(
-        qsize=q.qsize, curmsgs=q.curmsgs, maxmsg=q.maxmsg, msgsize=q.msgsize,
-        notify=q.notify, signo=q.signo, notify_pid=q.notify_pid,
-    )  # fmt: skip
-    return found
-
-
-class _OctalModes(dict[int, str]):
-    """ "0600" for 0o600, each text made once."""
-
-    def __missing__(self, mode: int) -> str:
-        self[mode] = text = f"{mode:04o}"
-        return text
-
-
-_MODES = _OctalModes()
 
 
 def use_json(obj: IpcObject, snapshot: Snapshot) -> Json:
@@ -182,8 +97,8 @@ def use_json(obj: IpcObject, snapshot: Snapshot) -> Json:
     if attach is None:
         return found
     found["attachers"] = [
-        {"pid": a.pid, "comm": _text(a.comm), "uid": a.uid,
-         "user": None if a.uid is None else _text(snapshot.users.get(a.uid)),
+        {"pid": a.pid, "comm": json_text(a.comm), "uid": a.uid,
+         "user": None if a.uid is None else json_text(snapshot.users.get(a.uid)),
          "maps": a.maps, "fds": a.fds, "waiting": a.waiting}
         for a in attach.attachers.get(obj.ref, ())
     ]  # fmt: skip
@@ -206,31 +121,6 @@ def _liveness(obj: IpcObject, lives: Mapping[int, PidLife | None]) -> Json:
                 "lrpid_alive": is_alive(receiver), "lspid_state": sender,
                 "lrpid_state": receiver}  # fmt: skip
     return {}
-
-
-def member_json(m: Member) -> Json:
-    return {"num": m.num, "value": m.value, "ncnt": m.ncnt, "zcnt": m.zcnt, "pid": m.pid}
-
-
-def message_json(m: Message) -> Json:
-    return {"index": m.index, "mtype": m.mtype, "size": m.size, "head_hex": m.head.hex()}
-
-
-def _text(value: str | None) -> str | None:
-    """Text safe for strict JSON: bytes that were not UTF-8 (surrogate escapes) become U+FFFD."""
-    if value is None or value.isascii():
-        return value
-    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-_KIND_JSON: dict[type, Callable[[Any, Mapping[int, str | None]], Json]] = {
-    SysvShm: _sysv_shm,
-    SysvMsg: _sysv_msg,
-    SysvSem: _sysv_sem,
-    PosixShm: _posix_entry,
-    PosixSem: _posix_sem,
-    PosixMq: _posix_mq,
-}
 
 
 class LimitField(NamedTuple):

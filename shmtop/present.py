@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from shmtop.attach.model import AttachMap
 from shmtop.humanize import human_bytes, local_time, octal_mode
 from shmtop.model import (
+    AttachMap,
     FileType,
     IpcObject,
     PosixEntry,

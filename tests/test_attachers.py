@@ -20,10 +20,11 @@ import posix_ipc
 import pytest
 import sysv_ipc
 
-from shmtop.attach import Attacher, AttachMap, PidLife, pid_state, scan_attachers
+from shmtop.attach import scan_attachers
 from shmtop.attach.liveness import pid_lives
 from shmtop.collect import collect_snapshot
-from shmtop.model import Snapshot
+from shmtop.model import Attacher, AttachMap, PidLife, Snapshot
+from shmtop.model.use import pid_state
 from tests.holders import Holder, holders
 from tests.ipcfactory import IpcFactory, unique
 from tests.privileges import NOBODY, run_as_nobody

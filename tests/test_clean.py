@@ -21,13 +21,13 @@ import pytest
 import sysv_ipc
 
 from shmtop.clean.audit import AuditLog
-from shmtop.clean.identity import identity_of
 from shmtop.clean.remove import Outcome, Remover
-from shmtop.clean.stale import Verdict, verdicts
+from shmtop.clean.stale import verdicts
 from shmtop.clean.warnings import warnings
 from shmtop.collect import collect_snapshot
 from shmtop.demo import DemoWorkload
-from shmtop.model import IpcObject, Kind, Snapshot
+from shmtop.model import IpcObject, Kind, Snapshot, Verdict
+from shmtop.model.identity import identity_of
 from tests.holders import holders
 from tests.ipcfactory import IpcFactory, unique
 from tests.privileges import NOBODY, run_as_nobody

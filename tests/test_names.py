@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shmtop.model import Kind
+from shmtop.model.refs import parse_ref
 from shmtop.names import escape_name, escape_text, unescape_name
-from shmtop.refs import parse_ref
 
 
 @given(st.binary(max_size=64))

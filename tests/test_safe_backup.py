@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from shmtop.clean import backup as backup_module
 from shmtop.clean.backup import backup, encode_ref
 from shmtop.collect import collect_snapshot
-from shmtop.collect.roots import Roots
 from shmtop.model import IpcObject
+from shmtop.model.roots import Roots
 from tests.ipcfactory import IpcFactory, unique
 from tests.namespaces import run_with_mounts
 from tests.privileges import NOBODY, require_root, run_as_nobody

@@ -13,8 +13,8 @@ import pytest
 
 from shmtop.clean.remove import Remover
 from shmtop.collect.mqueue import scan_mqueue
-from shmtop.collect.roots import Roots
 from shmtop.libc import TMPFS_MAGIC, filesystem_name, filesystem_type
+from shmtop.model.roots import Roots
 from tests.namespaces import run_with_mounts
 from tests.test_inspect import shmtop
 

@@ -9,12 +9,11 @@ ticks since boot) and the boot time in /proc/stat. Where /proc hides other users
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
-from shmtop.attach.model import PidLife
 from shmtop.attach.visibility import hidden_processes
+from shmtop.model.use import PidLife
 
-SLACK = 1.0  # object times have whole seconds; process start times have clock ticks
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -56,28 +55,3 @@ def _boot_time(procfs: str) -> float | None:
     except (OSError, ValueError):
         pass
     return None
-
-
-def pid_state(pid: int, since: float | None, lives: Mapping[int, PidLife | None]) -> str | None:
-    """ "alive", "exited", "reused" (a later process has the pid), or None if unknowable.
-
-    `since` is when the object recorded the pid (at the latest).
-    """
-    life = lives.get(pid) if pid > 0 else None
-    if life is None:
-        return None
-    if not life.alive:
-        return "exited"
-    if since is not None and life.started is not None and life.started > since + SLACK:
-        return "reused"
-    return "alive"
-
-
-def latest_time(*times: int | None) -> int | None:
-    """The latest of the times an object recorded (None: never), as pid_state's `since`."""
-    known = [t for t in times if t is not None]
-    return max(known) if known else None
-
-
-def is_alive(state: str | None) -> bool | None:
-    return None if state is None else state == "alive"

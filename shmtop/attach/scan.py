@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 from shmtop.attach.liveness import pid_lives
-from shmtop.attach.model import Attacher, AttachMap, ProcessUse
 from shmtop.attach.procscan import (
     Finding,
     Gone,
@@ -22,7 +21,7 @@ from shmtop.attach.procscan import (
 )
 from shmtop.attach.sysvdev import sysv_device
 from shmtop.attach.visibility import hidden_processes
-from shmtop.model import Snapshot
+from shmtop.model import Attacher, AttachMap, ProcessUse, Snapshot
 
 MAX_THREADS = 4
 

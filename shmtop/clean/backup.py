@@ -20,11 +20,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from shmtop.clean.sparsecopy import copy_sparse, data_bytes
-from shmtop.collect.roots import Roots
-from shmtop.export import member_json, message_json, object_json
 from shmtop.humanize import human_bytes
 from shmtop.inspect import ContentReader, has_bytes, open_reader, peek_messages, set_members
 from shmtop.model import IpcObject, SysvMsg, SysvSem, SysvShm
+from shmtop.model.jsonable import member_json, message_json, object_json
+from shmtop.model.roots import Roots
 from shmtop.safepath import DIRECTORY_FLAGS, PRIVATE_MODE, private_directory
 
 BYTES_FILE = "bytes"

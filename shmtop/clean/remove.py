@@ -18,14 +18,13 @@ import sysv_ipc
 
 from shmtop.clean.audit import AuditLog, AuditUnavailable
 from shmtop.clean.backup import BackupRefused, backup
-from shmtop.clean.identity import changes, identity_fields, identity_of
 from shmtop.collect import Collector
-from shmtop.collect.devshm import SEM_PREFIX
 from shmtop.collect.entries import file_type, open_directory
-from shmtop.collect.roots import Roots
 from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.libc import MQUEUE_MAGIC, TMPFS_MAGIC, filesystem_name, filesystem_type
-from shmtop.model import FileType, IpcObject, Kind, PosixEntry, PosixMq, PosixSem, SysvShm
+from shmtop.model import FileType, IpcObject, Kind, PosixEntry, SysvShm
+from shmtop.model.identity import changes, identity_fields, identity_of
+from shmtop.model.roots import Roots
 from shmtop.present import denied
 from shmtop.safepath import UnsafePath
 
@@ -101,7 +100,7 @@ class Remover:
     def current(self, seen: IpcObject) -> IpcObject:
         """The object now at seen's id or name; Refused when there is none or another."""
         if isinstance(seen, PosixEntry):
-            directory, name = _place(seen, self.roots)
+            directory, name = self.roots.place(seen)
             with open_directory(directory) as fd:
                 _require_ipc_filesystem(fd, directory, seen)
                 now: IpcObject | None = _as_found(seen, _lstat(fd, name))
@@ -163,7 +162,7 @@ class Remover:
     def _unlink(self, entry: PosixEntry) -> None:
         """Unlink the name if it still is this regular file: checked again after the backup,
         on the same directory descriptor as the unlink."""
-        directory, name = _place(entry, self.roots)
+        directory, name = self.roots.place(entry)
         with open_directory(directory) as fd:
             _require_ipc_filesystem(fd, directory, entry)
             found = _as_found(entry, _lstat(fd, name))
@@ -207,14 +206,6 @@ def _as_found(seen: E, found: os.stat_result | None) -> E | None:
         nlink=found.st_nlink,
         size=found.st_size,
     )
-
-
-def _place(entry: PosixEntry, roots: Roots) -> tuple[str, bytes]:
-    if isinstance(entry, PosixMq):
-        return roots.dev_mqueue, entry.name[1:]
-    if isinstance(entry, PosixSem):
-        return roots.dev_shm, SEM_PREFIX + entry.name[1:]
-    return roots.dev_shm, entry.name[1:]
 
 
 def _removed_detail(obj: IpcObject) -> str:

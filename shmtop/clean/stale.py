@@ -22,16 +22,13 @@ clean` lists them with why, so that nothing is left in doubt silently.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Literal
 
-from shmtop.attach import PidLife, pid_state
-from shmtop.attach.liveness import latest_time, pid_lives
-from shmtop.attach.model import AttachMap
+from shmtop.attach.liveness import pid_lives
 from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.humanize import human_duration
-from shmtop.inspect import Member, set_members
+from shmtop.inspect import set_members
 from shmtop.model import (
+    AttachMap,
     FileType,
     IpcObject,
     PosixEntry,
@@ -41,27 +38,13 @@ from shmtop.model import (
     SysvSem,
     SysvShm,
 )
+from shmtop.model.contents import Member
+from shmtop.model.use import PidLife, latest_time, pid_state
+from shmtop.model.verdict import Verdict
 from shmtop.names import escape_text
 
 DEFAULT_MIN_AGE = 600.0
 GONE = {"exited": "exited", "reused": "exited (its pid now names a later process)"}
-State = Literal["leaked", "in use", "unknown"]
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """`stale`: it looks leaked. `unknown`: not stale only because something could not be
-    known (then `reasons` say what)."""
-
-    stale: bool
-    reasons: tuple[str, ...]
-    unknown: bool = False
-
-    @property
-    def state(self) -> State:
-        if self.stale:
-            return "leaked"
-        return "unknown" if self.unknown else "in use"
 
 
 def verdicts(
@@ -84,7 +67,7 @@ def verdicts(
 class _Judge:
     def __init__(self, snapshot: Snapshot, min_age: float, ignore: frozenset[int]) -> None:
         self.attach = snapshot.attach
-        self.ignored = ignore & uninspected(snapshot.attach) if snapshot.attach else frozenset()
+        self.ignored = ignore & snapshot.attach.uninspected if snapshot.attach else frozenset()
         self.now = snapshot.time
         self.min_age = min_age
         self._lives: dict[int, PidLife | None] = (
@@ -235,11 +218,6 @@ class _Judge:
                 f"{human_duration(self.min_age)}"
             )
         return f"{word} for {human_duration(age)}"
-
-
-def uninspected(attach: AttachMap) -> frozenset[int]:
-    """Processes that may use objects unseen: unreadable, or their waits unreadable."""
-    return attach.unreadable_pids | attach.waits_unknown_pids
 
 
 def who_uses(obj: IpcObject | PosixEntry, attach: AttachMap) -> list[str]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from shmtop.clean.stale import Verdict, who_uses
-from shmtop.model import IpcObject, PosixEntry, Snapshot, SysvShm
+from shmtop.clean.stale import who_uses
+from shmtop.model import IpcObject, PosixEntry, Snapshot, SysvShm, Verdict
 
 
 def warnings(obj: IpcObject, snapshot: Snapshot, verdict: Verdict | None) -> list[str]:

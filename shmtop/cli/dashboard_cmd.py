@@ -10,7 +10,7 @@ from pathlib import Path
 from shmtop.cli.errors import CliError
 from shmtop.cli.keymap import load_keymap
 from shmtop.cli.options import roots_of
-from shmtop.collect.roots import Roots
+from shmtop.model.roots import Roots
 
 KEYMAP_HELP = "TOML file of binding id = key(s), e.g. 'app.quit = \"ctrl+q\"' (see the help screen)"
 

@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from shmtop.attach.model import AttachMap
-from shmtop.clean.stale import uninspected
+from shmtop.model import AttachMap
 from shmtop.names import escape_text
 
 NAMED_AT_MOST = 10
@@ -17,7 +16,7 @@ def vouch_lines(attach: AttachMap | None, vouched: frozenset[int]) -> list[str]:
     lines = []
     if attach.hidden is not None:
         lines.append(f"{attach.hidden}; root, or a member of its gid= group, sees them all")
-    pids = sorted(uninspected(attach) - vouched)
+    pids = sorted(attach.uninspected - vouched)
     if pids:
         named = ", ".join(_named(pid, attach) for pid in pids[:NAMED_AT_MOST])
         more = f" and {len(pids) - NAMED_AT_MOST} more" if len(pids) > NAMED_AT_MOST else ""

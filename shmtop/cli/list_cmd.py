@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from shmtop.attach import used_by
+from shmtop.clean.stale import verdicts
 from shmtop.cli.errors import CliError
 from shmtop.cli.options import add_kind_option, roots_of
 from shmtop.cli.output import note_unavailable, write_json
@@ -44,7 +45,9 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("; ".join(dict.fromkeys(snapshot.unavailable.values())))
     only = None if args.pid is None else _used_by(snapshot, args.pid, args.procfs)
     if args.json:
-        write_json(snapshot_json(snapshot, only))
+        chosen = [o for o in snapshot.objects if only is None or o.ref in only]
+        judged = verdicts(snapshot, objects=chosen) if snapshot.attach is not None else {}
+        write_json(snapshot_json(snapshot, judged, only))
         return 0
     sys.stdout.write(render_list(snapshot, only))
     note_unavailable(snapshot.unavailable)

@@ -8,7 +8,7 @@ from shmtop.cli.errors import EXIT_USAGE, CliError
 from shmtop.cli.options import roots_of
 from shmtop.collect import collect_snapshot
 from shmtop.model import IpcObject, PosixEntry, Snapshot
-from shmtop.refs import Ref, parse_ref
+from shmtop.model.refs import Ref, parse_ref
 
 
 def find_object(args: argparse.Namespace, text: str, attachers: bool) -> tuple[Snapshot, IpcObject]:

@@ -6,8 +6,8 @@ import argparse
 import os
 
 from shmtop.cli.errors import EXIT_USAGE, CliError
-from shmtop.collect.roots import Roots
 from shmtop.model import Kind
+from shmtop.model.roots import Roots
 from shmtop.names import escape_text
 
 

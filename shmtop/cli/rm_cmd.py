@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from shmtop.clean.identity import changes, decode_identity, identity_fields
 from shmtop.clean.stale import verdicts
 from shmtop.clean.warnings import warnings
 from shmtop.cli.errors import EXIT_FAILURE, EXIT_USAGE, CliError
@@ -22,7 +21,8 @@ from shmtop.cli.removal import (
 )
 from shmtop.collect import collect_snapshot
 from shmtop.model import IpcObject
-from shmtop.refs import parse_ref
+from shmtop.model.identity import changes, decode_identity, identity_fields
+from shmtop.model.refs import parse_ref
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:

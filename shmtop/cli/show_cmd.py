@@ -12,16 +12,11 @@ from shmtop.cli.output import write_json
 from shmtop.cli.table import render_table
 from shmtop.describe import Field, describe, describe_use
 from shmtop.errors import NotPermitted, Unsupported, Vanished
-from shmtop.export import (
-    SCHEMA,
-    cleanup_json,
-    member_json,
-    message_json,
-    object_json,
-    use_json,
-)
-from shmtop.inspect import MESSAGE_LIMIT, Member, Message, peek_messages, set_members
+from shmtop.export import SCHEMA, cleanup_json, use_json
+from shmtop.inspect import MESSAGE_LIMIT, peek_messages, set_members
 from shmtop.model import IpcObject, PosixMq, Snapshot, SysvMsg, SysvSem
+from shmtop.model.contents import Member, Message
+from shmtop.model.jsonable import member_json, message_json, object_json
 from shmtop.names import escape_name
 from shmtop.present import denied
 

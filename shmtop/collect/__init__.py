@@ -14,12 +14,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from shmtop.attach import AttachMap, scan_attachers
+from shmtop.attach import scan_attachers
 from shmtop.collect.devshm import DevShmBuilders, scan_dev_shm
 from shmtop.collect.limits import read_limits
 from shmtop.collect.mqueue import NotMounted, scan_mqueue
 from shmtop.collect.reuse import Reuse
-from shmtop.collect.roots import Roots
 from shmtop.collect.sysvipc import (
     SEM_SPEC,
     SHM_SPEC,
@@ -34,6 +33,7 @@ from shmtop.errors import Vanished
 from shmtop.libc import msg_qbytes
 from shmtop.model import (
     ALL_KINDS,
+    AttachMap,
     Kind,
     PosixMq,
     PosixSem,
@@ -43,6 +43,7 @@ from shmtop.model import (
     SysvSem,
     SysvShm,
 )
+from shmtop.model.roots import Roots
 
 __all__ = ["Collector", "Roots", "collect_snapshot"]
 

@@ -10,8 +10,8 @@ from shmtop.collect.entries import Entry, file_type, list_entries, open_director
 from shmtop.collect.reuse import Reuse
 from shmtop.errors import Vanished
 from shmtop.model import FileType, PosixEntry, PosixSem, PosixShm
+from shmtop.model.roots import SEM_PREFIX
 
-SEM_PREFIX = b"sem."
 GLIBC_SEM_SIZE = 32
 _SEM_VALUE_MAX = 0x7FFFFFFF
 _FUTEX_SHARED_FLAGS = (0, 128)  # glibc's `private` field: FUTEX_PRIVATE or FUTEX_SHARED

@@ -7,20 +7,26 @@ Unsupported (not possible for this object or kernel) with a message for people.
 from __future__ import annotations
 
 import errno
-import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from shmtop.attach.model import AttachMap
-from shmtop.collect.devshm import SEM_PREFIX
-from shmtop.collect.roots import Roots
 from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.inspect.hexdump import hexdump_lines
 from shmtop.inspect.posix import PosixReader
 from shmtop.inspect.sysv import SysvReader
 from shmtop.libc import MessageCopier, sem_members
-from shmtop.model import IpcObject, PosixMq, PosixSem, PosixShm, SysvMsg, SysvSem, SysvShm
+from shmtop.model import (
+    AttachMap,
+    IpcObject,
+    PosixMq,
+    PosixSem,
+    PosixShm,
+    SysvMsg,
+    SysvSem,
+    SysvShm,
+)
+from shmtop.model.contents import Member, Message
+from shmtop.model.roots import Roots
 
 __all__ = [
     "MEMBER_LIMIT",
@@ -77,27 +83,14 @@ def open_reader(obj: IpcObject, attach: AttachMap | None, roots: Roots | None = 
     if isinstance(obj, SysvShm):
         mappers = [a.pid for a in attach.attachers.get(obj.ref, ()) if a.maps] if attach else []
         return SysvReader(obj, mappers, roots.procfs)
-    if isinstance(obj, PosixShm):
-        return PosixReader(obj, os.fsencode(roots.dev_shm) + obj.name)
-    if isinstance(obj, PosixSem):
-        return PosixReader(obj, os.fsencode(roots.dev_shm) + b"/" + SEM_PREFIX + obj.name[1:])
+    if isinstance(obj, PosixShm | PosixSem):
+        return PosixReader(obj, roots.path(obj))
     if isinstance(obj, PosixMq):
         raise Unsupported(
             f"{obj.ref}: a POSIX queue's messages cannot be read without taking them off it"
         )
     raise Unsupported(f"{obj.ref} holds no bytes to dump: `shmtop show {obj.ref}` lists its "
                       + ("messages" if isinstance(obj, SysvMsg) else "members"))  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class Member:
-    """One semaphore of a System V set: value, processes waiting, last operation's pid."""
-
-    num: int
-    value: int
-    ncnt: int  # waiting for the value to increase
-    zcnt: int  # waiting for the value to become zero
-    pid: int
 
 
 def set_members(semset: SysvSem, limit: int = MEMBER_LIMIT) -> list[Member]:
@@ -107,16 +100,6 @@ def set_members(semset: SysvSem, limit: int = MEMBER_LIMIT) -> list[Member]:
     except OSError as exc:
         raise _failure(semset, exc, "its members") from None
     return [Member(num, *member) for num, member in enumerate(members)]
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """One queued message, copied and left where it was."""
-
-    index: int
-    mtype: int
-    size: int
-    head: bytes
 
 
 def peek_messages(queue: SysvMsg, limit: int = MESSAGE_LIMIT) -> list[Message]:

@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from shmtop.attach.model import AttachMap
-from shmtop.clean.stale import Verdict
 from shmtop.humanize import human_bytes, local_time, octal_mode
 from shmtop.model import (
     ALL_KINDS,
+    AttachMap,
     IpcObject,
     Kind,
     PosixEntry,
@@ -23,6 +22,7 @@ from shmtop.model import (
     SysvMsg,
     SysvSem,
     SysvShm,
+    Verdict,
 )
 from shmtop.names import escape_name
 from shmtop.present import (

@@ -14,8 +14,6 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
-from shmtop.attach.model import AttachMap
-from shmtop.clean.stale import Verdict
 from shmtop.describe import Field, describe, describe_use
 from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.inspect import (
@@ -27,7 +25,7 @@ from shmtop.inspect import (
     peek_messages,
     set_members,
 )
-from shmtop.model import IpcObject, PosixMq, SysvMsg, SysvSem
+from shmtop.model import AttachMap, IpcObject, PosixMq, SysvMsg, SysvSem, Verdict
 from shmtop.names import escape_name
 from shmtop.present import denied
 from shmtop.tui.columns import Context

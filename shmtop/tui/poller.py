@@ -17,9 +17,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
-from shmtop.attach.model import AttachMap
-from shmtop.clean.stale import Verdict, verdicts
-from shmtop.model import IpcObject, Snapshot
+from shmtop.clean.stale import verdicts
+from shmtop.model import AttachMap, IpcObject, Snapshot, Verdict
 
 INTERVALS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 SCAN_SHARE = 10  # wait at least ten times what the last attach scan took before the next

@@ -17,9 +17,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from shmtop.attach.model import AttachMap, ProcessUse
 from shmtop.humanize import human_bytes
-from shmtop.model import IpcObject
+from shmtop.model import AttachMap, IpcObject, ProcessUse
 from shmtop.names import escape_text
 from shmtop.present import NONE, owner_text, size_text
 from shmtop.tui.footer import KeyFooter

@@ -6,16 +6,19 @@ import threading
 from collections.abc import Iterable
 from dataclasses import replace
 
-from shmtop.attach.model import Attacher, AttachMap, PidLife, ProcessUse
 from shmtop.collect.usage import usage_of
 from shmtop.model import (
     ALL_KINDS,
+    Attacher,
+    AttachMap,
     FileType,
     IpcObject,
     Limits,
+    PidLife,
     PosixMq,
     PosixSem,
     PosixShm,
+    ProcessUse,
     Snapshot,
     SysvMsg,
     SysvSem,

@@ -1,4 +1,5 @@
-"""Who uses each object: attachers (mappings) and holders (open descriptors), per process."""
+"""Who uses each object: attachers (mappings), holders (open descriptors) and waiters, per
+process; and whether a recorded pid is still the process it was."""
 
 from __future__ import annotations
 
@@ -61,3 +62,36 @@ class AttachMap:
     waits_unknown_pids: frozenset[int] = frozenset()
     hidden: str | None = None
     comms: Mapping[int, str] = field(default_factory=dict)
+
+    @property
+    def uninspected(self) -> frozenset[int]:
+        """Processes that may use objects unseen: unreadable, or their waits unreadable."""
+        return self.unreadable_pids | self.waits_unknown_pids
+
+
+SLACK = 1.0  # object times have whole seconds; process start times have clock ticks
+
+
+def pid_state(pid: int, since: float | None, lives: Mapping[int, PidLife | None]) -> str | None:
+    """ "alive", "exited", "reused" (a later process has the pid), or None if unknowable.
+
+    `since` is when the object recorded the pid (at the latest).
+    """
+    life = lives.get(pid) if pid > 0 else None
+    if life is None:
+        return None
+    if not life.alive:
+        return "exited"
+    if since is not None and life.started is not None and life.started > since + SLACK:
+        return "reused"
+    return "alive"
+
+
+def latest_time(*times: int | None) -> int | None:
+    """The latest of the times an object recorded (None: never), as pid_state's `since`."""
+    known = [t for t in times if t is not None]
+    return max(known) if known else None
+
+
+def is_alive(state: str | None) -> bool | None:
+    return None if state is None else state == "alive"

@@ -1,4 +1,4 @@
-"""The typed snapshot of a host's IPC state: frozen dataclasses holding raw kernel values.
+"""The IPC objects of a host: frozen dataclasses holding raw kernel values.
 
 Nothing here formats, colours or escapes: sizes are bytes, times are epoch seconds (None for
 "never"), names are the raw bytes the kernel holds. Display code decides how things look.
@@ -7,14 +7,10 @@ Nothing here formats, colours or escapes: sizes are bytes, times are epoch secon
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass
+from typing import ClassVar
 
 from shmtop.names import escape_name
-
-if TYPE_CHECKING:
-    from shmtop.attach.model import AttachMap
 
 
 class Kind(enum.StrEnum):
@@ -182,109 +178,3 @@ class PosixMq(PosixEntry):
 
 
 IpcObject = SysvShm | SysvMsg | SysvSem | PosixShm | PosixSem | PosixMq
-
-
-@dataclass(frozen=True, slots=True)
-class TmpfsStats:
-    """statvfs of the /dev/shm filesystem."""
-
-    size: int
-    used: int
-    available: int
-    inodes: int
-    inodes_free: int
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Kernel limits as the kernel states them; None where a value could not be read."""
-
-    page_size: int
-    shmmax: int | None = None
-    shmall: int | None = None
-    shmmni: int | None = None
-    shmmin: int = 1
-    shm_rmid_forced: int | None = None
-    msgmax: int | None = None
-    msgmnb: int | None = None
-    msgmni: int | None = None
-    semmsl: int | None = None
-    semmns: int | None = None
-    semopm: int | None = None
-    semmni: int | None = None
-    semvmx: int = 32767
-    mq_queues_max: int | None = None
-    mq_msg_max: int | None = None
-    mq_msgsize_max: int | None = None
-    mq_msg_default: int | None = None
-    mq_msgsize_default: int | None = None
-    rlimit_msgqueue: int | None = None
-    dev_shm: TmpfsStats | None = None
-
-    @property
-    def shmall_bytes(self) -> int | None:
-        return None if self.shmall is None else self.shmall * self.page_size
-
-
-@dataclass(frozen=True, slots=True)
-class UsageItem:
-    """One consumed resource: how much is used and of what limit (None: no limit exists)."""
-
-    used: int
-    limit: int | None
-    unit: str
-    description: str
-
-    @property
-    def unlimited(self) -> bool:
-        return self.limit is not None and is_unlimited(self.limit)
-
-    @property
-    def percent(self) -> float | None:
-        if self.limit is None or self.limit <= 0 or self.unlimited:
-            return None
-        return 100.0 * self.used / self.limit
-
-
-# Kernel defaults such as shmmax = ULONG_MAX - 2**24 mean "no limit"; anything from 2**62 bytes
-# (4 EiB) up is treated so, which also keeps shmall * page_size from pretending to be a size.
-UNLIMITED_FROM = 1 << 62
-
-
-def is_unlimited(value: int) -> bool:
-    return value >= UNLIMITED_FROM
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """Everything collected at one moment. `kinds` says which kinds were asked for."""
-
-    time: float
-    host: str
-    kinds: frozenset[Kind]
-    sysv_shm: tuple[SysvShm, ...] = ()
-    sysv_msg: tuple[SysvMsg, ...] = ()
-    sysv_sem: tuple[SysvSem, ...] = ()
-    posix_shm: tuple[PosixShm, ...] = ()
-    posix_sem: tuple[PosixSem, ...] = ()
-    posix_mq: tuple[PosixMq, ...] = ()
-    limits: Limits = field(default_factory=lambda: Limits(page_size=4096))
-    usage: Mapping[str, UsageItem] = field(default_factory=dict)
-    users: Mapping[int, str | None] = field(default_factory=dict)
-    unavailable: Mapping[Kind, str] = field(default_factory=dict)
-    attach: AttachMap | None = None  # who uses what, when a /proc scan was asked for
-
-    @property
-    def objects(self) -> tuple[IpcObject, ...]:
-        return (
-            *self.sysv_shm,
-            *self.sysv_msg,
-            *self.sysv_sem,
-            *self.posix_shm,
-            *self.posix_sem,
-            *self.posix_mq,
-        )
-
-    def owner(self, uid: int) -> str | None:
-        """The user name of uid, resolved once per snapshot; None when it has no name."""
-        return self.users.get(uid)

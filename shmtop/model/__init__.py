@@ -1,0 +1,50 @@
+"""The typed model of a host's IPC state: raw kernel values, no formatting, no kernel access.
+
+`objects`: the six kinds of object; `limits`: kernel limits and usage; `snapshot`: one moment
+of it all; `use`: who uses what; `verdict`: whether an object looks leaked; `identity`: what
+tells an object apart from a later one at its id or name; `roots`: where objects live;
+`refs`: the references that name them.
+"""
+
+from shmtop.model.limits import UNLIMITED_FROM, Limits, TmpfsStats, UsageItem, is_unlimited
+from shmtop.model.objects import (
+    ALL_KINDS,
+    FileType,
+    IpcObject,
+    Kind,
+    PosixEntry,
+    PosixMq,
+    PosixSem,
+    PosixShm,
+    SysvMsg,
+    SysvSem,
+    SysvShm,
+)
+from shmtop.model.snapshot import Snapshot
+from shmtop.model.use import Attacher, AttachMap, PidLife, ProcessUse
+from shmtop.model.verdict import Verdict
+
+__all__ = [
+    "ALL_KINDS",
+    "UNLIMITED_FROM",
+    "AttachMap",
+    "Attacher",
+    "FileType",
+    "IpcObject",
+    "Kind",
+    "Limits",
+    "PidLife",
+    "PosixEntry",
+    "PosixMq",
+    "PosixSem",
+    "PosixShm",
+    "ProcessUse",
+    "Snapshot",
+    "SysvMsg",
+    "SysvSem",
+    "SysvShm",
+    "TmpfsStats",
+    "UsageItem",
+    "Verdict",
+    "is_unlimited",
+]

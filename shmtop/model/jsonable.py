@@ -1,0 +1,127 @@
+"""One object as plain JSON values: the base keys every kind has, then its kind's own fields
+under the kernel's names (schema 1, docs/CONTRACT.md). Used by the JSON documents and by
+backups, which save every field beside an object's bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from shmtop.model.contents import Member, Message
+from shmtop.model.objects import (
+    IpcObject,
+    PosixEntry,
+    PosixMq,
+    PosixSem,
+    PosixShm,
+    SysvMsg,
+    SysvSem,
+    SysvShm,
+)
+
+Json = dict[str, Any]
+
+
+def object_json(obj: IpcObject, users: Mapping[int, str | None]) -> Json:
+    """One object: the base keys every kind has, then its kind's own fields."""
+    return _KIND_JSON[type(obj)](obj, users)
+
+
+# One dict literal per kind, base keys first: objects number in the tens of thousands.
+
+
+def _sysv_shm(s: SysvShm, users: Mapping[int, str | None]) -> Json:
+    return {
+        "kind": "sysv-shm", "ref": s.ref, "id": s.id, "name": None, "name_hex": None,
+        "key": s.key, "uid": s.uid, "owner": json_text(users.get(s.uid)), "gid": s.gid,
+        "mode": _MODES[s.mode], "size": s.size,
+        "dest": s.dest, "locked": s.locked, "nattch": s.nattch, "cpid": s.cpid, "lpid": s.lpid,
+        "cuid": s.cuid, "cgid": s.cgid, "atime": s.atime, "dtime": s.dtime, "ctime": s.ctime,
+        "rss": s.rss, "swap": s.swap,
+    }  # fmt: skip
+
+
+def _sysv_msg(q: SysvMsg, users: Mapping[int, str | None]) -> Json:
+    return {
+        "kind": "sysv-msg", "ref": q.ref, "id": q.id, "name": None, "name_hex": None,
+        "key": q.key, "uid": q.uid, "owner": json_text(users.get(q.uid)), "gid": q.gid,
+        "mode": _MODES[q.mode], "size": None,
+        "cbytes": q.cbytes, "qnum": q.qnum, "qbytes": q.qbytes, "lspid": q.lspid,
+        "lrpid": q.lrpid, "cuid": q.cuid, "cgid": q.cgid, "stime": q.stime, "rtime": q.rtime,
+        "ctime": q.ctime,
+    }  # fmt: skip
+
+
+def _sysv_sem(s: SysvSem, users: Mapping[int, str | None]) -> Json:
+    return {
+        "kind": "sysv-sem", "ref": s.ref, "id": s.id, "name": None, "name_hex": None,
+        "key": s.key, "uid": s.uid, "owner": json_text(users.get(s.uid)), "gid": s.gid,
+        "mode": _MODES[s.mode], "size": None,
+        "nsems": s.nsems, "cuid": s.cuid, "cgid": s.cgid, "otime": s.otime, "ctime": s.ctime,
+    }  # fmt: skip
+
+
+def _posix_entry(e: PosixEntry, users: Mapping[int, str | None]) -> Json:
+    return {
+        "kind": e.kind.value, "ref": e.ref, "id": None,
+        "name": e.name.decode("utf-8", "replace"), "name_hex": e.name.hex(), "key": None,
+        "uid": e.uid, "owner": json_text(users.get(e.uid)), "gid": e.gid,
+        "mode": _MODES[e.mode], "size": e.size,
+        "type": e.type.value, "allocated": e.allocated, "mtime": e.mtime_ns / 1e9,
+        "ctime": None if e.ctime_ns is None else e.ctime_ns / 1e9,
+        "dev": e.dev, "inode": e.inode, "nlink": e.nlink,
+    }  # fmt: skip
+
+
+def _posix_sem(s: PosixSem, users: Mapping[int, str | None]) -> Json:
+    found = _posix_entry(s, users)
+    found["value"] = s.value
+    found["waiters"] = s.waiters
+    return found
+
+
+def _posix_mq(q: PosixMq, users: Mapping[int, str | None]) -> Json:
+    found = _posix_entry(q, users)
+    found["size"] = None  # st_size of a queue file is the length of its QSIZE line
+    found["allocated"] = None
+    found.update(
+        qsize=q.qsize, curmsgs=q.curmsgs, maxmsg=q.maxmsg, msgsize=q.msgsize,
+        notify=q.notify, signo=q.signo, notify_pid=q.notify_pid,
+    )  # fmt: skip
+    return found
+
+
+class _OctalModes(dict[int, str]):
+    """ "0600" for 0o600, each text made once."""
+
+    def __missing__(self, mode: int) -> str:
+        self[mode] = text = f"{mode:04o}"
+        return text
+
+
+_MODES = _OctalModes()
+
+
+def member_json(m: Member) -> Json:
+    return {"num": m.num, "value": m.value, "ncnt": m.ncnt, "zcnt": m.zcnt, "pid": m.pid}
+
+
+def message_json(m: Message) -> Json:
+    return {"index": m.index, "mtype": m.mtype, "size": m.size, "head_hex": m.head.hex()}
+
+
+def json_text(value: str | None) -> str | None:
+    """Text safe for strict JSON: bytes that were not UTF-8 (surrogate escapes) become U+FFFD."""
+    if value is None or value.isascii():
+        return value
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+_KIND_JSON: dict[type, Callable[[Any, Mapping[int, str | None]], Json]] = {
+    SysvShm: _sysv_shm,
+    SysvMsg: _sysv_msg,
+    SysvSem: _sysv_sem,
+    PosixShm: _posix_entry,
+    PosixSem: _posix_sem,
+    PosixMq: _posix_mq,
+}
