@@ -12,6 +12,8 @@ that is not UTF-8, `\\uNNNN` / `\\UNNNNNNNN` for any other character that is not
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 _SHORT = {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 _SHORT_BACK = {"\\": "\\", "n": "\n", "t": "\t", "r": "\r"}
 _HEX_WIDTH = {"x": 2, "u": 4, "U": 8}
@@ -107,3 +109,9 @@ def _unescape_one(text: str, i: int, out: bytearray) -> int:
 
 def _is_hex(digits: str) -> bool:
     return all(c in "0123456789abcdefABCDEF" for c in digits)
+
+
+def owner_text(uid: int, users: Mapping[int, str | None]) -> str:
+    """A user's name, escaped (names come from the password database), or the uid."""
+    name = users.get(uid)
+    return str(uid) if name is None else escape_text(name)

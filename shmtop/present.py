@@ -22,7 +22,7 @@ from shmtop.model import (
     SysvSem,
     SysvShm,
 )
-from shmtop.names import escape_text
+from shmtop.names import owner_text
 
 NONE = "-"
 
@@ -69,22 +69,6 @@ def procs_text(obj: IpcObject, attach: AttachMap | None) -> str:
 
 def key_text(obj: IpcObject) -> str:
     return f"0x{obj.key:08x}" if isinstance(obj, SysvShm | SysvMsg | SysvSem) else NONE
-
-
-def owner_text(uid: int, users: Mapping[int, str | None]) -> str:
-    name = users.get(uid)
-    return str(uid) if name is None else escape_text(name)
-
-
-def denied(obj: IpcObject, users: Mapping[int, str | None], doing: str) -> str:
-    """ "posix-shm:/x belongs to postgres (uid 999), mode 0600: reading it needs postgres or
-    root" """
-    owner = owner_text(obj.uid, users)
-    needed = "root" if obj.uid == 0 else f"{owner} or root"
-    return (
-        f"{obj.ref} belongs to {owner} (uid {obj.uid}), mode {obj.mode & 0o777:04o}: "
-        f"{doing} it needs {needed}"
-    )
 
 
 def size_text(obj: IpcObject) -> str:

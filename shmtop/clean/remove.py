@@ -18,6 +18,7 @@ import sysv_ipc
 
 from shmtop.clean.audit import AuditLog, AuditUnavailable
 from shmtop.clean.backup import BackupRefused, backup
+from shmtop.clean.permission import denied
 from shmtop.collect import Collector
 from shmtop.collect.entries import file_type, open_directory
 from shmtop.errors import NotPermitted, Unsupported, Vanished
@@ -25,7 +26,6 @@ from shmtop.libc import MQUEUE_MAGIC, TMPFS_MAGIC, filesystem_name, filesystem_t
 from shmtop.model import FileType, IpcObject, Kind, PosixEntry, SysvShm
 from shmtop.model.identity import changes, identity_fields, identity_of
 from shmtop.model.roots import Roots
-from shmtop.present import denied
 from shmtop.safepath import UnsafePath
 
 Result = Literal["removed", "refused", "error"]

@@ -6,13 +6,13 @@ import argparse
 import sys
 from typing import Any
 
+from shmtop.clean.permission import denied
 from shmtop.cli.errors import EXIT_USAGE, CliError
 from shmtop.cli.objects import find_object
 from shmtop.cli.options import roots_of
 from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.inspect import ContentReader, hexdump_lines, open_reader
 from shmtop.model import SysvShm
-from shmtop.present import denied
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:

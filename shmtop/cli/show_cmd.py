@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from shmtop.clean.permission import denied
 from shmtop.clean.stale import verdicts
 from shmtop.cli.objects import find_object
 from shmtop.cli.output import write_json
@@ -18,7 +19,6 @@ from shmtop.model import IpcObject, PosixMq, Snapshot, SysvMsg, SysvSem
 from shmtop.model.contents import Member, Message
 from shmtop.model.jsonable import member_json, message_json, object_json
 from shmtop.names import escape_name
-from shmtop.present import denied
 
 POSIX_MQ_NOTE = "a POSIX queue's messages cannot be read without taking them off it"
 

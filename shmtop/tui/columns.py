@@ -24,12 +24,11 @@ from shmtop.model import (
     SysvShm,
     Verdict,
 )
-from shmtop.names import escape_name
+from shmtop.names import escape_name, owner_text
 from shmtop.present import (
     NONE,
     changed_at,
     key_text,
-    owner_text,
     pids,
     procs_text,
     size_text,

@@ -14,6 +14,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
+from shmtop.clean.permission import denied
 from shmtop.describe import Field, describe, describe_use
 from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.inspect import (
@@ -27,7 +28,6 @@ from shmtop.inspect import (
 )
 from shmtop.model import AttachMap, IpcObject, PosixMq, SysvMsg, SysvSem, Verdict
 from shmtop.names import escape_name
-from shmtop.present import denied
 from shmtop.tui.columns import Context
 from shmtop.tui.footer import KeyFooter
 from shmtop.tui.hexscreen import HexScreen

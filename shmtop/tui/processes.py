@@ -19,8 +19,8 @@ from textual.widgets import DataTable, Static
 
 from shmtop.humanize import human_bytes
 from shmtop.model import AttachMap, IpcObject, ProcessUse
-from shmtop.names import escape_text
-from shmtop.present import NONE, owner_text, size_text
+from shmtop.names import escape_text, owner_text
+from shmtop.present import NONE, size_text
 from shmtop.tui.footer import KeyFooter
 from shmtop.tui.safe import plain, printable
 
