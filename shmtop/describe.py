@@ -14,6 +14,7 @@ from shmtop.model import (
     AttachMap,
     FileType,
     IpcObject,
+    Kind,
     PosixEntry,
     PosixMq,
     PosixSem,
@@ -22,19 +23,11 @@ from shmtop.model import (
     SysvSem,
     SysvShm,
 )
+from shmtop.model.kinds import spec_of
 from shmtop.model.use import pid_state
 from shmtop.names import escape_name, escape_text
 
 Users = Mapping[int, "str | None"]
-
-KIND_TITLES = {
-    "sysv-shm": "System V shared memory segment",
-    "sysv-msg": "System V message queue",
-    "sysv-sem": "System V semaphore set",
-    "posix-shm": "POSIX shared memory object",
-    "posix-sem": "POSIX named semaphore",
-    "posix-mq": "POSIX message queue",
-}
 
 
 class Field(NamedTuple):
@@ -45,10 +38,10 @@ class Field(NamedTuple):
 
 def describe(obj: IpcObject, users: Users) -> list[Field]:
     fields = [
-        Field("kind", obj.kind.value, KIND_TITLES[obj.kind.value]),
+        Field("kind", obj.kind.value, spec_of(obj).title),
         Field("ref", obj.ref, "names this object in shmtop commands"),
     ]
-    fields += _DESCRIBERS[type(obj)](obj, users)
+    fields += DESCRIBERS[obj.kind](obj, users)
     return fields
 
 
@@ -191,13 +184,13 @@ def _posix_mq(q: PosixMq, users: Users) -> list[Field]:
     ]
 
 
-_DESCRIBERS: dict[type, Callable[..., list[Field]]] = {
-    SysvShm: _sysv_shm,
-    SysvMsg: _sysv_msg,
-    SysvSem: _sysv_sem,
-    PosixShm: _posix_shm,
-    PosixSem: _posix_sem,
-    PosixMq: _posix_mq,
+DESCRIBERS: Mapping[Kind, Callable[..., list[Field]]] = {
+    Kind.SYSV_SHM: _sysv_shm,
+    Kind.SYSV_MSG: _sysv_msg,
+    Kind.SYSV_SEM: _sysv_sem,
+    Kind.POSIX_SHM: _posix_shm,
+    Kind.POSIX_SEM: _posix_sem,
+    Kind.POSIX_MQ: _posix_mq,
 }
 
 
@@ -248,14 +241,8 @@ _STATES = {
 
 
 def _recorded_pids(obj: IpcObject, attach: AttachMap) -> list[Field]:
-    recorded: list[tuple[str, int, float | None]] = []
-    if isinstance(obj, SysvShm):
-        last = max((t for t in (obj.atime, obj.dtime, obj.ctime) if t is not None), default=None)
-        recorded = [("creator", obj.cpid, obj.ctime), ("last user", obj.lpid, last)]
-    elif isinstance(obj, SysvMsg):
-        recorded = [("last sender", obj.lspid, obj.stime), ("last receiver", obj.lrpid, obj.rtime)]
     return [
-        Field(role, str(pid), _STATES[pid_state(pid, since, attach.pids)])
-        for role, pid, since in recorded
-        if pid > 0
+        Field(r.role, str(r.pid), _STATES[pid_state(r.pid, r.since, attach.pids)])
+        for r in spec_of(obj).recorded_pids(obj)
+        if r.pid > 0
     ]

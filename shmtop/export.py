@@ -16,15 +16,13 @@ from shmtop.model import (
     Kind,
     Limits,
     Snapshot,
-    SysvMsg,
-    SysvShm,
     UsageItem,
     Verdict,
     is_unlimited,
 )
-from shmtop.model.identity import identity_of
 from shmtop.model.jsonable import Json, json_text, object_json
-from shmtop.model.use import AttachMap, PidLife, is_alive, latest_time, pid_state
+from shmtop.model.kinds import identity_of, spec_of
+from shmtop.model.use import AttachMap, PidLife, is_alive, pid_state
 
 SCHEMA = 1
 
@@ -108,19 +106,20 @@ def use_json(obj: IpcObject, snapshot: Snapshot) -> Json:
 
 
 def _liveness(obj: IpcObject, lives: Mapping[int, PidLife | None]) -> Json:
-    if isinstance(obj, SysvShm):
-        cpid = pid_state(obj.cpid, obj.ctime, lives)
-        lpid = pid_state(obj.lpid, latest_time(obj.atime, obj.dtime, obj.ctime), lives)
-        return {"cpid_alive": is_alive(cpid), "lpid_alive": is_alive(lpid),
-                "cpid_state": cpid, "lpid_state": lpid}  # fmt: skip
-    if isinstance(obj, SysvMsg):
-        sender = pid_state(obj.lspid, obj.stime, lives)
-        receiver = pid_state(obj.lrpid, obj.rtime, lives)
-        latest = receiver if (obj.rtime or 0) >= (obj.stime or 0) and obj.lrpid else sender
-        return {"lpid_alive": is_alive(latest), "lspid_alive": is_alive(sender),
-                "lrpid_alive": is_alive(receiver), "lspid_state": sender,
-                "lrpid_state": receiver}  # fmt: skip
-    return {}
+    """`<key>_alive` and `<key>_state` for every pid the object records; a queue, which
+    records no creator or last user as such, gets as `lpid_alive` its latest sender's or
+    receiver's."""
+    found: Json = {}
+    users: list[tuple[int, str | None]] = []  # (when, state) of the pids shown as users
+    for recorded in spec_of(obj).recorded_pids(obj):
+        state = pid_state(recorded.pid, recorded.since, lives)
+        found[f"{recorded.key}_alive"] = is_alive(state)
+        found[f"{recorded.key}_state"] = state
+        if recorded.column is not None and recorded.pid > 0:
+            users.append((recorded.since or 0, state))
+    if users and "lpid_alive" not in found:
+        found["lpid_alive"] = is_alive(max(reversed(users), key=lambda user: user[0])[1])
+    return found
 
 
 class LimitField(NamedTuple):

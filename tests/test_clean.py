@@ -27,7 +27,7 @@ from shmtop.clean.warnings import warnings
 from shmtop.collect import collect_snapshot
 from shmtop.demo import DemoWorkload
 from shmtop.model import IpcObject, Kind, Snapshot, Verdict
-from shmtop.model.identity import identity_of
+from shmtop.model.kinds import identity_of
 from tests.holders import holders
 from tests.ipcfactory import IpcFactory, unique
 from tests.privileges import NOBODY, run_as_nobody

@@ -92,6 +92,8 @@ KIND_KEYS = {
         "notify",
         "signo",
         "notify_pid",
+        "notify_pid_alive",
+        "notify_pid_state",
     },
 }
 
@@ -150,6 +152,7 @@ def test_list_json_follows_schema_1_for_every_kind(
                 "lpid_state",
                 "lspid_state",
                 "lrpid_state",
+                "notify_pid_state",
                 "identity",
                 "verdict",
             }, f"{kind}.{key} is a string: numbers must be numbers"

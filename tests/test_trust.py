@@ -23,7 +23,7 @@ from shmtop.collect import collect_snapshot
 from shmtop.inspect import open_reader
 from shmtop.libc import sem_members, sem_op, sem_set_value
 from shmtop.model import IpcObject
-from shmtop.model.identity import identity_of
+from shmtop.model.kinds import identity_of
 from tests.holders import Holder, holders
 from tests.ipcfactory import IpcFactory, unique, unique_key
 from tests.privileges import NOBODY, run_as_nobody

@@ -13,7 +13,8 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from shmtop.attach.waits import CALLS, Wait, WaitKind, parse_syscall
+from shmtop.attach.waits import CALLS, Wait, parse_syscall
+from shmtop.model import Kind
 
 Key = tuple[int, int]  # (device, inode)
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
@@ -33,7 +34,7 @@ class Targets:
     sysv: Mapping[int, str]
     files: Mapping[Key, tuple[str, ...]]
     file_devs: frozenset[int]
-    waitable: Mapping[WaitKind, Mapping[int, str]] = field(default_factory=dict)
+    waitable: Mapping[Kind, Mapping[int, str]] = field(default_factory=dict)
     queues: bool = False  # POSIX queues are among `files`
 
     @property
@@ -156,7 +157,7 @@ def _threads(pid_fd: int) -> list[str]:
 
 
 def _waited_on(pid_fd: int, wait: Wait, targets: Targets, own_ipc: str | None) -> tuple[str, ...]:
-    if wait.kind == "posix-mq":
+    if wait.kind is Kind.POSIX_MQ:
         key = _descriptor_key_of(pid_fd, wait.handle)
         return targets.files.get(key, ()) if key else ()
     ref = targets.waitable.get(wait.kind, {}).get(wait.handle)

@@ -21,7 +21,18 @@ from shmtop.attach.procscan import (
 )
 from shmtop.attach.sysvdev import sysv_device
 from shmtop.attach.visibility import hidden_processes
-from shmtop.model import Attacher, AttachMap, ProcessUse, Snapshot
+from shmtop.model import (
+    Attacher,
+    AttachMap,
+    Kind,
+    PosixEntry,
+    ProcessUse,
+    Snapshot,
+    SysvMsg,
+    SysvSem,
+    SysvShm,
+)
+from shmtop.model.kinds import MappedAs, spec_of
 
 MAX_THREADS = 4
 
@@ -63,20 +74,27 @@ class Unknown(NamedTuple):
 
 
 def _targets(snapshot: Snapshot, procfs: str) -> Targets:
-    attached = {s.id: s.ref for s in snapshot.sysv_shm if s.nattch > 0}
+    """What to look for in processes, as each kind shows there (the table of kinds)."""
+    attached: dict[int, str] = {}
     files: dict[Key, tuple[str, ...]] = defaultdict(tuple)
-    for entry in (*snapshot.posix_shm, *snapshot.posix_sem, *snapshot.posix_mq):
-        files[(entry.dev, entry.inode)] += (entry.ref,)
+    waitable: dict[Kind, dict[int, str]] = defaultdict(dict)
+    queues = False
+    for obj in snapshot.objects:
+        spec = spec_of(obj)
+        if isinstance(obj, SysvShm) and spec.mapped_as is MappedAs.SHMID and obj.nattch:
+            attached[obj.id] = obj.ref
+        elif isinstance(obj, PosixEntry) and spec.mapped_as is MappedAs.FILE:
+            files[(obj.dev, obj.inode)] += (obj.ref,)
+            queues = queues or spec.waitable
+        elif isinstance(obj, SysvMsg | SysvSem) and spec.waitable:
+            waitable[obj.kind][obj.id] = obj.ref
     return Targets(
         sysv_dev=sysv_device(procfs) if attached else None,
         sysv=attached,
         files=dict(files),
         file_devs=frozenset(dev for dev, _ in files),
-        waitable={
-            "sysv-msg": {q.id: q.ref for q in snapshot.sysv_msg},
-            "sysv-sem": {s.id: s.ref for s in snapshot.sysv_sem},
-        },
-        queues=bool(snapshot.posix_mq),
+        waitable=waitable,
+        queues=queues,
     )
 
 
@@ -213,8 +231,12 @@ def _processes(
 
 
 def _mapped_sizes(snapshot: Snapshot) -> dict[str, int]:
-    sizes = {s.ref: s.size for s in snapshot.sysv_shm}
-    sizes.update((e.ref, e.size) for e in (*snapshot.posix_shm, *snapshot.posix_sem))
+    """Bytes of each object a process may map."""
+    sizes = {}
+    for obj in snapshot.objects:
+        spec = spec_of(obj)
+        if spec.mapped_as is not MappedAs.NOT:
+            sizes[obj.ref] = spec.size(obj) or 0
     return sizes
 
 
@@ -229,7 +251,5 @@ def used_by(snapshot: Snapshot, pid: int) -> set[str]:
 
 
 def _recorded_pids(snapshot: Snapshot) -> Iterator[int]:
-    for seg in snapshot.sysv_shm:
-        yield from (seg.cpid, seg.lpid)
-    for queue in snapshot.sysv_msg:
-        yield from (queue.lspid, queue.lrpid)
+    for obj in snapshot.objects:
+        yield from (recorded.pid for recorded in spec_of(obj).recorded_pids(obj))

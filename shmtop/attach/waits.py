@@ -10,26 +10,25 @@ here, no process's waits can be read, and the scan says so.
 from __future__ import annotations
 
 import os
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
-WaitKind = Literal["sysv-sem", "sysv-msg", "posix-mq"]
-_SEM: WaitKind = "sysv-sem"
-_MSG: WaitKind = "sysv-msg"
-_MQ: WaitKind = "posix-mq"
+from shmtop.model import Kind
+
+_SEM, _MSG, _MQ = Kind.SYSV_SEM, Kind.SYSV_MSG, Kind.POSIX_MQ
 
 # semop, semtimedop, msgsnd, msgrcv, mq_timedsend, mq_timedreceive
-_CALLS: dict[str, dict[int, WaitKind]] = {
+_CALLS: dict[str, dict[int, Kind]] = {
     "x86_64": {65: _SEM, 220: _SEM, 69: _MSG, 70: _MSG, 242: _MQ, 243: _MQ},
     "aarch64": {193: _SEM, 192: _SEM, 189: _MSG, 188: _MSG, 182: _MQ, 183: _MQ},
 }
-CALLS: dict[int, WaitKind] | None = _CALLS.get(os.uname().machine)
+CALLS: dict[int, Kind] | None = _CALLS.get(os.uname().machine)
 
 
 class Wait(NamedTuple):
     """Blocked in a call on a System V set or queue (`handle` is its id) or a POSIX queue
     (`handle` is the descriptor)."""
 
-    kind: WaitKind
+    kind: Kind
     handle: int
 
 

@@ -24,7 +24,8 @@ from shmtop.collect.entries import file_type, open_directory
 from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.libc import MQUEUE_MAGIC, TMPFS_MAGIC, filesystem_name, filesystem_type
 from shmtop.model import FileType, IpcObject, Kind, PosixEntry, SysvShm
-from shmtop.model.identity import changes, identity_fields, identity_of
+from shmtop.model.identity import changes
+from shmtop.model.kinds import Address, identity_fields, identity_of, spec_of
 from shmtop.model.roots import Roots
 from shmtop.safepath import UnsafePath
 
@@ -119,7 +120,7 @@ class Remover:
         return now
 
     def _remove(self, seen: IpcObject) -> str:
-        if seen.kind.is_sysv and not self.roots.live_procfs:
+        if spec_of(seen).address is Address.ID and not self.roots.live_procfs:
             raise Refused(
                 f"{seen.ref}: shmtop reads a copied /proc ({self.roots.procfs}), "
                 "so removing would act on another object of this kernel"

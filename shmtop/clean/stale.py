@@ -22,6 +22,7 @@ clean` lists them with why, so that nothing is left in doubt silently.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import assert_never
 
 from shmtop.attach.liveness import pid_lives
 from shmtop.errors import NotPermitted, Unsupported, Vanished
@@ -33,12 +34,15 @@ from shmtop.model import (
     IpcObject,
     PosixEntry,
     PosixMq,
+    PosixSem,
+    PosixShm,
     Snapshot,
     SysvMsg,
     SysvSem,
     SysvShm,
 )
 from shmtop.model.contents import Member
+from shmtop.model.kinds import spec_of
 from shmtop.model.use import PidLife, latest_time, pid_state
 from shmtop.model.verdict import Verdict
 from shmtop.names import escape_text
@@ -90,8 +94,10 @@ class _Judge:
                 return self._queue(obj, attach)
             case SysvSem():
                 return self._semaphore_set(obj, attach)
-            case PosixEntry():
+            case PosixShm() | PosixSem() | PosixMq():
                 return self._posix(obj, attach)
+            case _:
+                assert_never(obj)
 
     # System V segments --------------------------------------------------------------------
 
@@ -104,14 +110,13 @@ class _Judge:
             return unseen or Verdict(True, ("marked for removal", "no process found mapping it"))
         if shm.nattch:  # the kernel counts mappings that no readable process showed
             return _in_use(f"nattch {shm.nattch}: attached by processes that were not seen")
-        creator = self._gone("creator", shm.cpid, shm.ctime)
-        if isinstance(creator, Verdict):
-            return creator
-        since = latest_time(shm.atime, shm.dtime, shm.ctime)
-        last = self._gone("last user", shm.lpid, since)
-        if isinstance(last, Verdict):
-            return last
-        return Verdict(True, ("nattch 0", creator, last))
+        reasons = ["nattch 0"]
+        for recorded in spec_of(shm).recorded_pids(shm):  # creator, then last user
+            gone = self._gone(recorded.role, recorded.pid, recorded.since)
+            if isinstance(gone, Verdict):
+                return gone
+            reasons.append(gone)
+        return Verdict(True, tuple(reasons))
 
     def _gone(self, role: str, pid: int, since: int | None) -> str | Verdict:
         """Why `pid` no longer uses the object, or a Verdict saying it may."""
@@ -130,10 +135,7 @@ class _Judge:
         users = self._users(queue, attach, "may be waiting on it")
         if users is not None:
             return users
-        recorded = [
-            ("last sender", queue.lspid, queue.stime),
-            ("last receiver", queue.lrpid, queue.rtime),
-        ]
+        recorded = [(r.role, r.pid, r.since) for r in spec_of(queue).recorded_pids(queue)]
         return self._idle_with_pids(recorded, latest_time(queue.stime, queue.rtime, queue.ctime))
 
     def _semaphore_set(self, semset: SysvSem, attach: AttachMap) -> Verdict:
@@ -163,16 +165,17 @@ class _Judge:
 
     # POSIX ---------------------------------------------------------------------------------
 
-    def _posix(self, entry: PosixEntry, attach: AttachMap) -> Verdict:
+    def _posix(self, entry: PosixShm | PosixSem | PosixMq, attach: AttachMap) -> Verdict:
         if entry.type is not FileType.FILE:
             return _in_use(f"a {entry.type.value}, not a shared memory object: never removed")
         users = self._users(entry, attach)
         if users is not None:
             return users
-        if isinstance(entry, PosixMq) and entry.notify_pid:
-            notify = self._gone("notify pid", entry.notify_pid, None)
-            if isinstance(notify, Verdict):
-                return notify
+        for recorded in spec_of(entry).recorded_pids(entry):  # a queue's notify pid
+            if recorded.pid > 0:
+                notify = self._gone(recorded.role, recorded.pid, recorded.since)
+                if isinstance(notify, Verdict):
+                    return notify
         changed = max(entry.mtime_ns, entry.ctime_ns or 0) // 1_000_000_000
         idle = self._idle(changed, "unchanged")
         if isinstance(idle, Verdict):

@@ -21,7 +21,8 @@ from shmtop.cli.removal import (
 )
 from shmtop.collect import collect_snapshot
 from shmtop.model import IpcObject
-from shmtop.model.identity import changes, decode_identity, identity_fields
+from shmtop.model.identity import changes, decode_identity
+from shmtop.model.kinds import identity_fields
 from shmtop.model.refs import parse_ref
 
 

@@ -14,13 +14,12 @@ from shmtop.cli.table import render_table
 from shmtop.describe import Field, describe, describe_use
 from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.export import SCHEMA, cleanup_json, use_json
-from shmtop.inspect import MESSAGE_LIMIT, peek_messages, set_members
-from shmtop.model import IpcObject, PosixMq, Snapshot, SysvMsg, SysvSem
+from shmtop.inspect import MESSAGE_LIMIT, listed_contents
+from shmtop.model import IpcObject, Snapshot, SysvSem
 from shmtop.model.contents import Member, Message
 from shmtop.model.jsonable import member_json, message_json, object_json
+from shmtop.model.kinds import Contents, spec_of
 from shmtop.names import escape_name
-
-POSIX_MQ_NOTE = "a POSIX queue's messages cannot be read without taking them off it"
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
@@ -47,51 +46,55 @@ def run(args: argparse.Namespace) -> int:
         document.update(_contents_json(obj, contents, problem))
         write_json(document)
     else:
-        sys.stdout.write(_render(obj, snapshot, contents))
-    if problem:
+        sys.stdout.write(_render(obj, snapshot, contents, problem))
+    if problem and spec_of(obj).contents_readable:  # a queue that cannot be read: as designed
         print(f"shmtop: note: {problem}", file=sys.stderr)
     return 0
 
 
 def _contents(obj: IpcObject, snapshot: Snapshot) -> tuple[list[Any] | None, str | None]:
     """Members or messages, or why they cannot be had (the object itself is still shown)."""
+    if spec_of(obj).contents not in LISTED:
+        return None, None
     try:
-        if isinstance(obj, SysvSem):
-            return set_members(obj), None
-        if isinstance(obj, SysvMsg):
-            return peek_messages(obj), None
+        return listed_contents(obj), None
     except NotPermitted:
         return None, denied(obj, snapshot.users, "reading the contents of")
     except (Vanished, Unsupported) as exc:
         return None, str(exc)
-    return None, None
+
+
+LISTED = {Contents.MEMBERS: "semaphores", Contents.MESSAGES: "messages"}  # their JSON keys
 
 
 def _contents_json(
     obj: IpcObject, contents: list[Any] | None, problem: str | None
 ) -> dict[str, Any]:
-    if isinstance(obj, SysvSem):
-        members = None if contents is None else [member_json(m) for m in contents]
-        return {"semaphores": members, "problem": problem}
-    if isinstance(obj, SysvMsg):
-        messages = None if contents is None else [message_json(m) for m in contents]
-        return {"messages": messages, "problem": problem}
-    if isinstance(obj, PosixMq):
-        return {"messages": None, "problem": POSIX_MQ_NOTE}
-    return {}
+    key = LISTED.get(spec_of(obj).contents)
+    if key is None:
+        return {}
+    listed = None if contents is None else [_item_json(item) for item in contents]
+    return {key: listed, "problem": problem}
 
 
-def _render(obj: IpcObject, snapshot: Snapshot, contents: list[Any] | None) -> str:
+def _item_json(item: Member | Message) -> dict[str, Any]:
+    return member_json(item) if isinstance(item, Member) else message_json(item)
+
+
+def _render(
+    obj: IpcObject, snapshot: Snapshot, contents: list[Any] | None, problem: str | None
+) -> str:
     lines = [_fields(describe(obj, snapshot.users)), "\nUsed by\n",
              _fields(describe_use(obj, snapshot.attach, snapshot.users))]  # fmt: skip
-    if isinstance(obj, SysvSem) and contents is not None:
+    spec = spec_of(obj)
+    if spec.contents in LISTED and contents is None:
+        lines.append(f"\n{spec.contents.value.capitalize()}: {problem}\n")
+    elif isinstance(obj, SysvSem) and contents is not None:
         shown = "" if len(contents) == obj.nsems else f" (the first {len(contents)} of {obj.nsems})"
         lines += [f"\nMembers{shown}\n", _members(contents)]
-    elif isinstance(obj, SysvMsg) and contents is not None:
+    elif contents is not None:
         lines += [f"\nMessages (copied, left on the queue; at most {MESSAGE_LIMIT})\n",
                   _messages(contents)]  # fmt: skip
-    elif isinstance(obj, PosixMq):
-        lines.append(f"\nMessages: {POSIX_MQ_NOTE}\n")
     return "".join(lines)
 
 

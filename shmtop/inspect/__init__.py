@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Iterator
-from typing import Protocol, runtime_checkable
+from typing import Protocol, assert_never, runtime_checkable
 
 from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.inspect.hexdump import hexdump_lines
@@ -26,6 +26,7 @@ from shmtop.model import (
     SysvShm,
 )
 from shmtop.model.contents import Member, Message
+from shmtop.model.kinds import Contents, spec_of
 from shmtop.model.roots import Roots
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "SparseReader",
     "has_bytes",
     "hexdump_lines",
+    "listed_contents",
     "open_reader",
     "peek_messages",
     "set_members",
@@ -73,24 +75,49 @@ class SparseReader(Protocol):
 
 def has_bytes(obj: IpcObject) -> bool:
     """Whether the object holds bytes to show (segments, POSIX objects, semaphore files)."""
-    return isinstance(obj, SysvShm | PosixShm | PosixSem)
+    return spec_of(obj).contents is Contents.BYTES
 
 
 def open_reader(obj: IpcObject, attach: AttachMap | None, roots: Roots | None = None
                 ) -> ContentReader:  # fmt: skip
     """A reader of the object's bytes (segments, POSIX objects and semaphore files)."""
     roots = roots or Roots()
-    if isinstance(obj, SysvShm):
-        mappers = [a.pid for a in attach.attachers.get(obj.ref, ()) if a.maps] if attach else []
-        return SysvReader(obj, mappers, roots.procfs)
-    if isinstance(obj, PosixShm | PosixSem):
-        return PosixReader(obj, roots.path(obj))
-    if isinstance(obj, PosixMq):
-        raise Unsupported(
-            f"{obj.ref}: a POSIX queue's messages cannot be read without taking them off it"
-        )
-    raise Unsupported(f"{obj.ref} holds no bytes to dump: `shmtop show {obj.ref}` lists its "
-                      + ("messages" if isinstance(obj, SysvMsg) else "members"))  # fmt: skip
+    spec = spec_of(obj)
+    if spec.contents is not Contents.BYTES:
+        raise Unsupported(_no_bytes(obj, spec.contents, spec.contents_note))
+    match obj:
+        case SysvShm():
+            mappers = [a.pid for a in attach.attachers.get(obj.ref, ()) if a.maps] if attach else []
+            return SysvReader(obj, mappers, roots.procfs)
+        case PosixShm() | PosixSem():
+            return PosixReader(obj, roots.path(obj))
+        case SysvMsg() | SysvSem() | PosixMq():
+            raise AssertionError(f"{obj.kind} holds no bytes")  # its table entry says so
+        case _:
+            assert_never(obj)
+
+
+def _no_bytes(obj: IpcObject, contents: Contents, note: str) -> str:
+    if not spec_of(obj).contents_readable or contents is Contents.NONE:
+        return f"{obj.ref}: {note}"
+    return f"{obj.ref} holds no bytes to dump: `shmtop show {obj.ref}` lists {note}"
+
+
+def listed_contents(obj: IpcObject) -> list[Member] | list[Message]:
+    """A set's members or a queue's messages (copies). Unsupported for objects whose
+    contents are bytes (`open_reader`) or cannot be read without changing them."""
+    spec = spec_of(obj)
+    if not spec.contents_readable:
+        raise Unsupported(spec.contents_note)
+    match obj:
+        case SysvSem():
+            return set_members(obj)
+        case SysvMsg():
+            return peek_messages(obj)
+        case SysvShm() | PosixShm() | PosixSem() | PosixMq():
+            raise Unsupported(f"{obj.ref} holds bytes: `shmtop dump {obj.ref}` shows them")
+        case _:
+            assert_never(obj)
 
 
 def set_members(semset: SysvSem, limit: int = MEMBER_LIMIT) -> list[Member]:

@@ -21,15 +21,16 @@ What remains: two System V queues or sets at the same id, with the same key, cre
 mode and ctime second, that were never used (every clock 0), cannot be told apart: the
 kernel keeps nothing else about them. Such objects are empty and unused alike.
 
-`identity_of` gives scripts an opaque string (`shmtop list --json`); `rm --identity` takes it
-back. It carries the reference, so it cannot pass for another object.
+`encode_identity` gives scripts an opaque string (`shmtop list --json`); `rm --identity`
+takes it back. It carries the reference, so it cannot pass for another object. Each kind's
+function is named in the table of kinds (shmtop.model.kinds).
 """
 
 from __future__ import annotations
 
 import base64
 
-from shmtop.model import IpcObject, PosixEntry, PosixMq, SysvMsg, SysvSem, SysvShm
+from shmtop.model.objects import PosixEntry, PosixMq, SysvMsg, SysvSem, SysvShm
 
 PREFIX = "i2."
 CLOCK = "~"
@@ -37,23 +38,30 @@ ACTIVITY = "+"
 Fields = dict[str, int | None]
 
 
-def identity_fields(obj: IpcObject) -> Fields:
-    match obj:
-        case SysvShm():
-            return {**_sysv_fixed(obj), "cpid": obj.cpid, "size": obj.size,
-                    "~atime": obj.atime, "~dtime": obj.dtime,
-                    "+nattch": obj.nattch, "+lpid": obj.lpid}  # fmt: skip
-        case SysvMsg():
-            return {**_sysv_fixed(obj), "qbytes": obj.qbytes,
-                    "~stime": obj.stime, "~rtime": obj.rtime,
-                    "+qnum": obj.qnum, "+lspid": obj.lspid, "+lrpid": obj.lrpid}  # fmt: skip
-        case SysvSem():
-            return {**_sysv_fixed(obj), "nsems": obj.nsems, "~otime": obj.otime}
-        case PosixMq():
-            return {"dev": obj.dev, "inode": obj.inode, "~mtime_ns": obj.mtime_ns}
-        case PosixEntry():
-            return {"dev": obj.dev, "inode": obj.inode, "ctime_ns": obj.ctime_ns,
-                    "~mtime_ns": obj.mtime_ns}  # fmt: skip
+def segment_identity(obj: SysvShm) -> Fields:
+    return {**_sysv_fixed(obj), "cpid": obj.cpid, "size": obj.size,
+            "~atime": obj.atime, "~dtime": obj.dtime,
+            "+nattch": obj.nattch, "+lpid": obj.lpid}  # fmt: skip
+
+
+def queue_identity(obj: SysvMsg) -> Fields:
+    return {**_sysv_fixed(obj), "qbytes": obj.qbytes,
+            "~stime": obj.stime, "~rtime": obj.rtime,
+            "+qnum": obj.qnum, "+lspid": obj.lspid, "+lrpid": obj.lrpid}  # fmt: skip
+
+
+def set_identity(obj: SysvSem) -> Fields:
+    return {**_sysv_fixed(obj), "nsems": obj.nsems, "~otime": obj.otime}
+
+
+def queue_file_identity(obj: PosixMq) -> Fields:
+    """A queue's ctime moves whenever its status is read: not compared."""
+    return {"dev": obj.dev, "inode": obj.inode, "~mtime_ns": obj.mtime_ns}
+
+
+def posix_identity(obj: PosixEntry) -> Fields:
+    return {"dev": obj.dev, "inode": obj.inode, "ctime_ns": obj.ctime_ns,
+            "~mtime_ns": obj.mtime_ns}  # fmt: skip
 
 
 def _sysv_fixed(obj: SysvShm | SysvMsg | SysvSem) -> Fields:
@@ -61,8 +69,9 @@ def _sysv_fixed(obj: SysvShm | SysvMsg | SysvSem) -> Fields:
             "gid": obj.gid, "mode": obj.mode, "ctime": obj.ctime}  # fmt: skip
 
 
-def identity_of(obj: IpcObject) -> str:
-    text = obj.ref + "|" + ",".join(f"{k}={v}" for k, v in identity_fields(obj).items())
+def encode_identity(ref: str, fields: Fields) -> str:
+    """The opaque string scripts pass back to `rm --identity`."""
+    text = ref + "|" + ",".join(f"{k}={v}" for k, v in fields.items())
     return PREFIX + base64.urlsafe_b64encode(text.encode("utf-8", "surrogateescape")).decode()
 
 

@@ -10,10 +10,10 @@ from typing import Any
 from shmtop.model.contents import Member, Message
 from shmtop.model.objects import (
     IpcObject,
+    Kind,
     PosixEntry,
     PosixMq,
     PosixSem,
-    PosixShm,
     SysvMsg,
     SysvSem,
     SysvShm,
@@ -24,7 +24,7 @@ Json = dict[str, Any]
 
 def object_json(obj: IpcObject, users: Mapping[int, str | None]) -> Json:
     """One object: the base keys every kind has, then its kind's own fields."""
-    return _KIND_JSON[type(obj)](obj, users)
+    return KIND_JSON[obj.kind](obj, users)
 
 
 # One dict literal per kind, base keys first: objects number in the tens of thousands.
@@ -117,11 +117,11 @@ def json_text(value: str | None) -> str | None:
     return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-_KIND_JSON: dict[type, Callable[[Any, Mapping[int, str | None]], Json]] = {
-    SysvShm: _sysv_shm,
-    SysvMsg: _sysv_msg,
-    SysvSem: _sysv_sem,
-    PosixShm: _posix_entry,
-    PosixSem: _posix_sem,
-    PosixMq: _posix_mq,
+KIND_JSON: Mapping[Kind, Callable[[Any, Mapping[int, str | None]], Json]] = {
+    Kind.SYSV_SHM: _sysv_shm,
+    Kind.SYSV_MSG: _sysv_msg,
+    Kind.SYSV_SEM: _sysv_sem,
+    Kind.POSIX_SHM: _posix_entry,
+    Kind.POSIX_SEM: _posix_sem,
+    Kind.POSIX_MQ: _posix_mq,
 }

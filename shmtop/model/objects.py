@@ -23,10 +23,6 @@ class Kind(enum.StrEnum):
     POSIX_SEM = "posix-sem"
     POSIX_MQ = "posix-mq"
 
-    @property
-    def is_sysv(self) -> bool:
-        return self.value.startswith("sysv-")
-
 
 ALL_KINDS: tuple[Kind, ...] = tuple(Kind)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shmtop.model import Kind
+from shmtop.model.kinds import KINDS, Address
+from shmtop.model.objects import Kind
 from shmtop.names import unescape_name
 
 
@@ -27,7 +28,7 @@ def parse_ref(text: str) -> Ref:
     except ValueError:
         known = ", ".join(k.value for k in Kind)
         raise ValueError(f"unknown kind {kind_text!r} (one of: {known})") from None
-    if kind.is_sysv:
+    if KINDS[kind].address is Address.ID:
         return Ref(kind, id=_parse_id(rest))
     return Ref(kind, name=_parse_name(rest))
 

@@ -73,9 +73,6 @@ def pmq(name: bytes, curmsgs: int = 0, **fields: object) -> PosixMq:
 
 def snapshot(objects: Iterable[IpcObject], time: float = T0 + 60) -> Snapshot:
     objects = list(objects)
-    by_type: dict[type, list[IpcObject]] = {}
-    for obj in objects:
-        by_type.setdefault(type(obj), []).append(obj)
     limits = Limits(
         page_size=4096,
         shmmax=2**64 - 2**24 - 1,
@@ -89,9 +86,7 @@ def snapshot(objects: Iterable[IpcObject], time: float = T0 + 60) -> Snapshot:
     )
     snap = Snapshot(
         time=time, host="testhost", kinds=frozenset(ALL_KINDS),
-        sysv_shm=tuple(by_type.get(SysvShm, ())), sysv_msg=tuple(by_type.get(SysvMsg, ())),
-        sysv_sem=tuple(by_type.get(SysvSem, ())), posix_shm=tuple(by_type.get(PosixShm, ())),
-        posix_sem=tuple(by_type.get(PosixSem, ())), posix_mq=tuple(by_type.get(PosixMq, ())),
+        by_kind={kind: tuple(o for o in objects if o.kind is kind) for kind in ALL_KINDS},
         limits=limits, users={0: "root", 65534: "nobody"},
     )  # fmt: skip
     return replace(snap, usage=usage_of(snap))
