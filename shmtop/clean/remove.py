@@ -31,12 +31,12 @@ from shmtop.safepath import UnsafePath
 
 Result = Literal["removed", "refused", "error"]
 E = TypeVar("E", bound=PosixEntry)
-_IPC_FILESYSTEM: Mapping[Kind, tuple[int, str]] = {
+IPC_FILESYSTEM: Mapping[Kind, tuple[int, str]] = {
     Kind.POSIX_SHM: (TMPFS_MAGIC, "a tmpfs"),
     Kind.POSIX_SEM: (TMPFS_MAGIC, "a tmpfs"),
     Kind.POSIX_MQ: (MQUEUE_MAGIC, "an mqueue filesystem"),
 }
-_SYSV_REMOVE: Mapping[Kind, Callable[[int], None]] = {
+SYSV_REMOVE: Mapping[Kind, Callable[[int], None]] = {
     Kind.SYSV_SHM: sysv_ipc.remove_shared_memory,
     Kind.SYSV_MSG: sysv_ipc.remove_message_queue,
     Kind.SYSV_SEM: sysv_ipc.remove_semaphore,
@@ -133,7 +133,7 @@ class Remover:
             if isinstance(now, PosixEntry):
                 self._unlink(now)
             else:
-                _SYSV_REMOVE[now.kind](now.id)
+                SYSV_REMOVE[now.kind](now.id)
         except (PermissionError, sysv_ipc.PermissionsError):
             raise Refused(denied(now, self.users, "removing")) from None
         except (FileNotFoundError, sysv_ipc.ExistentialError):
@@ -177,7 +177,7 @@ def _require_ipc_filesystem(dir_fd: int, directory: str, entry: PosixEntry) -> N
     """Refused unless the directory is on the filesystem such objects live on: a tmpfs for
     POSIX shared memory and semaphores, an mqueue filesystem for queues. `--dev-shm` can name
     any directory, and an ordinary file there is nobody's IPC object."""
-    expected, place = _IPC_FILESYSTEM[entry.kind]
+    expected, place = IPC_FILESYSTEM[entry.kind]
     found = filesystem_type(dir_fd)
     if found != expected:
         raise Refused(

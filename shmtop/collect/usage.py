@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from shmtop.model import (
+    ALL_KINDS,
     Kind,
     Limits,
     PosixEntry,
     PosixMq,
+    PosixSem,
+    PosixShm,
     Snapshot,
     SysvMsg,
     SysvSem,
@@ -21,25 +25,11 @@ Counted = dict[str, UsageItem]
 
 def usage_of(snapshot: Snapshot) -> Counted:
     """Usage of every resource whose objects were collected (unknown is not zero)."""
-
-    def counted(kind: Kind) -> bool:
-        return kind in snapshot.kinds and kind not in snapshot.unavailable
-
-    limits = snapshot.limits
     found: Counted = {}
-    if counted(Kind.SYSV_SHM):
-        found.update(sysv_shm_usage(snapshot.sysv_shm, limits))
-    if counted(Kind.SYSV_MSG):
-        found.update(sysv_msg_usage(snapshot.sysv_msg, limits))
-    if counted(Kind.SYSV_SEM):
-        found.update(sysv_sem_usage(snapshot.sysv_sem, limits))
-    if counted(Kind.POSIX_SHM):
-        found.update(posix_file_usage(Kind.POSIX_SHM, snapshot.posix_shm))
-    if counted(Kind.POSIX_SEM):
-        found.update(posix_file_usage(Kind.POSIX_SEM, snapshot.posix_sem))
-    if counted(Kind.POSIX_MQ):
-        found.update(posix_mq_usage(snapshot.posix_mq, limits))
-    found.update(dev_shm_usage(limits))
+    for kind in ALL_KINDS:
+        if kind in snapshot.kinds and kind not in snapshot.unavailable:
+            found.update(USAGE[kind](snapshot.of(kind), snapshot.limits))
+    found.update(dev_shm_usage(snapshot.limits))
     return found
 
 
@@ -96,8 +86,15 @@ def sysv_sem_usage(sets: Sequence[SysvSem], limits: Limits) -> Counted:
     }
 
 
-def posix_file_usage(kind: Kind, files: Sequence[PosixEntry]) -> Counted:
-    label = "POSIX shared memory objects" if kind is Kind.POSIX_SHM else "POSIX named semaphores"
+def posix_shm_usage(files: Sequence[PosixShm], limits: Limits) -> Counted:
+    return posix_file_usage(Kind.POSIX_SHM, "POSIX shared memory objects", files)
+
+
+def posix_sem_usage(files: Sequence[PosixSem], limits: Limits) -> Counted:
+    return posix_file_usage(Kind.POSIX_SEM, "POSIX named semaphores", files)
+
+
+def posix_file_usage(kind: Kind, label: str, files: Sequence[PosixEntry]) -> Counted:
     size = sum(f.size for f in files)
     allocated = sum(f.allocated for f in files)
     return {
@@ -131,3 +128,13 @@ def dev_shm_usage(limits: Limits) -> Counted:
             fs.inodes - fs.inodes_free, fs.inodes, "count", "/dev/shm tmpfs inodes"
         ),
     }
+
+
+USAGE: Mapping[Kind, Callable[[Any, Limits], Counted]] = {
+    Kind.SYSV_SHM: sysv_shm_usage,
+    Kind.SYSV_MSG: sysv_msg_usage,
+    Kind.SYSV_SEM: sysv_sem_usage,
+    Kind.POSIX_SHM: posix_shm_usage,
+    Kind.POSIX_SEM: posix_sem_usage,
+    Kind.POSIX_MQ: posix_mq_usage,
+}
