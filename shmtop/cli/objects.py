@@ -38,7 +38,7 @@ def find_in(snapshot: Snapshot, text: str) -> IpcObject:
 
 
 def _is(obj: IpcObject, ref: Ref) -> bool:
-    if obj.kind is not ref.kind:
+    if obj.kind is not ref.kind or obj.ns != ref.ns:
         return False
     if isinstance(obj, PosixEntry):
         return obj.name == ref.name

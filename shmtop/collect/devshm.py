@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import struct
 import sys
@@ -22,9 +23,9 @@ _SEM = struct.Struct("<QI20x")
 class DevShmBuilders:
     """How entries become objects; keep one between polls to reuse unchanged objects."""
 
-    def __init__(self) -> None:
-        self.shm: Reuse[PosixShm] = Reuse(PosixShm)
-        self.sem: Reuse[PosixSem] = Reuse(PosixSem)
+    def __init__(self, ns: str = "") -> None:
+        self.shm: Reuse[PosixShm] = Reuse(functools.partial(PosixShm, ns=ns))
+        self.sem: Reuse[PosixSem] = Reuse(functools.partial(PosixSem, ns=ns))
 
     def next_round(self) -> None:
         self.shm.next_round()

@@ -7,6 +7,7 @@ Kinds found by walking processes (their second phase) come from the attach scan 
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, Protocol, TypeVar
@@ -69,7 +70,7 @@ class SysvTable:
         try:
             with open(path, "rb", buffering=0) as f:
                 text = f.read()
-            parsed = parse_table(text, self._table(), self._memo, self._keep())
+            parsed = parse_table(text, self._table(), self._memo, self._keep(), self.roots.ipc_ns)
         except OSError as exc:
             return Found({}, {self.kind: f"cannot read {path}: {exc.strerror}"})
         except TableFormatError as exc:
@@ -124,7 +125,7 @@ class DevShm:
 
     def __init__(self, roots: Roots) -> None:
         self.roots = roots
-        self._builders = DevShmBuilders()
+        self._builders = DevShmBuilders(roots.shm_ns)
 
     def read(self, wanted: frozenset[Kind]) -> Found:
         try:
@@ -143,7 +144,7 @@ class Mqueue:
 
     def __init__(self, roots: Roots) -> None:
         self.roots = roots
-        self._builder: Reuse[PosixMq] = Reuse(PosixMq)
+        self._builder: Reuse[PosixMq] = Reuse(functools.partial(PosixMq, ns=roots.ipc_ns))
 
     def read(self, wanted: frozenset[Kind]) -> Found:
         root = self.roots.dev_mqueue

@@ -36,10 +36,10 @@ class TableSpec(NamedTuple, Generic[T]):
     file: str
     required: tuple[str, ...]
     optional: tuple[str, ...]
-    make_builder: Callable[[Columns], Builder[T]]
+    make_builder: Callable[[Columns, str], Builder[T]]  # (columns, namespace) -> builder
 
 
-def _shm_builder(c: Columns) -> Builder[SysvShm]:
+def _shm_builder(c: Columns, ns: str) -> Builder[SysvShm]:
     key, ident, perms, size, cpid, lpid, nattch, *rest = (c[n] for n in _SHM_COLUMNS)
     uid, gid, cuid, cgid, atime, dtime, ctime = rest
     rss, swap = c.get("rss"), c.get("swap")
@@ -51,6 +51,7 @@ def _shm_builder(c: Columns) -> Builder[SysvShm]:
             bool(v[perms] & SHM_LOCKED), v[size], v[cpid], v[lpid], v[nattch],
             v[uid], v[gid], v[cuid], v[cgid], v[atime] or None, v[dtime] or None,
             v[ctime] or None, None if rss is None else v[rss], None if swap is None else v[swap],
+            ns=ns,
         )  # fmt: skip
 
     return build
@@ -63,8 +64,8 @@ def _no_qbytes(msqid: int, key: int) -> int | None:
     return None
 
 
-def _msg_builder_with(qbytes_of: QbytesLookup) -> Callable[[Columns], Builder[SysvMsg]]:
-    def make(c: Columns) -> Builder[SysvMsg]:
+def _msg_builder_with(qbytes_of: QbytesLookup) -> Callable[[Columns, str], Builder[SysvMsg]]:
+    def make(c: Columns, ns: str) -> Builder[SysvMsg]:
         key, ident, perms, cbytes, qnum, lspid, lrpid, *rest = (c[n] for n in _MSG_COLUMNS)
         uid, gid, cuid, cgid, stime, rtime, ctime = rest
 
@@ -76,7 +77,7 @@ def _msg_builder_with(qbytes_of: QbytesLookup) -> Callable[[Columns], Builder[Sy
             return SysvMsg(
                 v[ident], v[key], v[perms] & 0o777, v[cbytes], v[qnum], v[lspid], v[lrpid],
                 v[uid], v[gid], v[cuid], v[cgid], v[stime] or None, v[rtime] or None,
-                v[ctime] or None, qbytes,
+                v[ctime] or None, qbytes, ns=ns,
             )  # fmt: skip
 
         return build
@@ -84,13 +85,13 @@ def _msg_builder_with(qbytes_of: QbytesLookup) -> Callable[[Columns], Builder[Sy
     return make
 
 
-def _sem_builder(c: Columns) -> Builder[SysvSem]:
+def _sem_builder(c: Columns, ns: str) -> Builder[SysvSem]:
     key, ident, perms, nsems, uid, gid, cuid, cgid, otime, ctime = (c[n] for n in _SEM_COLUMNS)
 
     def build(v: list[int]) -> SysvSem:
         return SysvSem(
             v[ident], v[key], v[perms] & 0o777, v[nsems], v[uid], v[gid], v[cuid], v[cgid],
-            v[otime] or None, v[ctime] or None,
+            v[otime] or None, v[ctime] or None, ns=ns,
         )  # fmt: skip
 
     return build
@@ -172,6 +173,7 @@ def parse_table(
     spec: TableSpec[T],
     memo: Mapping[bytes, T] | None = None,
     keep: Callable[[T], bool] | None = None,
+    ns: str = "",
 ) -> dict[bytes, T]:
     """Parse a whole file; returns {line: object} in file order (the memo for the next read).
 
@@ -181,7 +183,7 @@ def parse_table(
     header, _, body = text.partition(b"\n")
     columns = column_map(header, spec)
     read = _row_reader(columns, spec, len(header.split()))
-    build = spec.make_builder(columns)
+    build = spec.make_builder(columns, ns)
     previous = memo or {}
     parsed: dict[bytes, T] = {}
     for line in body.splitlines():

@@ -7,7 +7,7 @@ Nothing here formats, colours or escapes: sizes are bytes, times are epoch secon
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from shmtop.names import escape_name
@@ -63,10 +63,11 @@ class SysvShm:
     ctime: int | None
     rss: int | None
     swap: int | None
+    ns: str = field(default="", kw_only=True)  # its namespace, "" for shmtop's own
 
     @property
     def ref(self) -> str:
-        return f"{self.kind}:{self.id}"
+        return sysv_ref(self.kind, self.id, self.ns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +90,11 @@ class SysvMsg:
     rtime: int | None
     ctime: int | None
     qbytes: int | None
+    ns: str = field(default="", kw_only=True)  # its namespace, "" for shmtop's own
 
     @property
     def ref(self) -> str:
-        return f"{self.kind}:{self.id}"
+        return sysv_ref(self.kind, self.id, self.ns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,10 +112,11 @@ class SysvSem:
     cgid: int
     otime: int | None
     ctime: int | None
+    ns: str = field(default="", kw_only=True)  # its namespace, "" for shmtop's own
 
     @property
     def ref(self) -> str:
-        return f"{self.kind}:{self.id}"
+        return sysv_ref(self.kind, self.id, self.ns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,10 +136,11 @@ class PosixEntry:
     dev: int
     inode: int
     nlink: int
+    ns: str = field(default="", kw_only=True)  # the /dev/shm or mqueue it is in, "" if ours
 
     @property
     def ref(self) -> str:
-        return f"{self.kind}:/{escape_name(self.name[1:])}"
+        return posix_ref(self.kind, self.name, self.ns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,3 +178,13 @@ class PosixMq(PosixEntry):
 
 
 IpcObject = SysvShm | SysvMsg | SysvSem | PosixShm | PosixSem | PosixMq
+
+
+def sysv_ref(kind: Kind, ident: int, ns: str = "") -> str:
+    """`sysv-shm:32769`, or `sysv-shm@4026532190:0` for an object of another namespace."""
+    return f"{kind}@{ns}:{ident}" if ns else f"{kind}:{ident}"
+
+
+def posix_ref(kind: Kind, name: bytes, ns: str = "") -> str:
+    """`posix-shm:/ring0` (the name escaped), or `posix-shm@0.53:/ring0` elsewhere."""
+    return f"{kind}@{ns}:/{escape_name(name[1:])}" if ns else f"{kind}:/{escape_name(name[1:])}"

@@ -1,4 +1,7 @@
-"""References: the stable text that names one object, `KIND:ID` or `KIND:/NAME`."""
+"""References: the stable text that names one object, `KIND:ID` or `KIND:/NAME`, and
+`KIND@NS:ID` / `KIND@NS:/NAME` for an object of a namespace other than shmtop's own (NS:
+an IPC namespace's inode, or a /dev/shm's device as MAJOR.MINOR). Safe in a shell unquoted,
+except for what a POSIX name itself holds (escaped as `\\xNN`)."""
 
 from __future__ import annotations
 
@@ -16,21 +19,30 @@ class Ref:
     kind: Kind
     id: int | None = None
     name: bytes | None = None
+    ns: str = ""
 
 
 def parse_ref(text: str) -> Ref:
     """Parse `sysv-shm:32769` or `posix-shm:/ring0`; raises ValueError saying what is wrong."""
-    kind_text, sep, rest = text.partition(":")
+    head, sep, rest = text.partition(":")
     if not sep:
         raise ValueError(f"{text!r} is not a reference (expected KIND:ID or KIND:/NAME)")
+    kind_text, _, ns = head.partition("@")
+    if "@" in head and not _is_namespace(ns):
+        raise ValueError(f"{ns!r} is not a namespace (an inode, or MAJOR.MINOR of a /dev/shm)")
     try:
         kind = Kind(kind_text)
     except ValueError:
         known = ", ".join(k.value for k in Kind)
         raise ValueError(f"unknown kind {kind_text!r} (one of: {known})") from None
     if KINDS[kind].address is Address.ID:
-        return Ref(kind, id=_parse_id(rest))
-    return Ref(kind, name=_parse_name(rest))
+        return Ref(kind, id=_parse_id(rest), ns=ns)
+    return Ref(kind, name=_parse_name(rest), ns=ns)
+
+
+def _is_namespace(text: str) -> bool:
+    parts = text.split(".")
+    return 1 <= len(parts) <= 2 and all(p.isascii() and p.isdigit() for p in parts)
 
 
 def _parse_id(text: str) -> int:

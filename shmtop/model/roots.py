@@ -16,6 +16,11 @@ class Roots:
     procfs: str = "/proc"
     dev_shm: str = "/dev/shm"
     dev_mqueue: str = "/dev/mqueue"
+    # How references name the namespaces read here; "" for shmtop's own (references then
+    # stay unqualified): the IPC namespace (System V objects, POSIX queues), and the /dev/shm
+    # (POSIX shared memory and semaphores), which a mount namespace has, by device.
+    ipc_ns: str = ""
+    shm_ns: str = ""
 
     @property
     def live_procfs(self) -> bool:
