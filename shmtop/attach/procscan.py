@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from shmtop.attach.waits import CALLS, Wait, parse_syscall
+from shmtop.errors import NotPermitted, Vanished
 from shmtop.model import Kind
 
 Key = tuple[int, int]  # (device, inode)
@@ -101,18 +102,11 @@ class Finding:
     waits_unknown: bool = False
 
 
-class Unreadable(Exception):
-    """This process's maps or descriptors may not be read (another user, hidepid)."""
-
-
-class Gone(Exception):
-    """The process exited while it was being read."""
-
-
 def read_process(
     procfs_fd: int, pid: int, targets: Targets, matcher: MapsMatcher, own_ipc: str | None
 ) -> Finding | None:
-    """What the process uses, None if nothing. Raises Unreadable or Gone."""
+    """What the process uses, None if nothing. Raises NotPermitted (another user's, or
+    hidepid) or Vanished (it exited while being read)."""
     pid_fd = _open(str(pid), _DIR, procfs_fd)
     try:
         mapped = matcher.mappings(_read(pid_fd, "maps"))
@@ -138,7 +132,7 @@ def _waits(pid_fd: int, targets: Targets, own_ipc: str | None) -> tuple[tuple[st
         return (), True  # this architecture's call numbers are not known here
     try:
         waits = [parse_syscall(_read(pid_fd, f"task/{tid}/syscall")) for tid in _threads(pid_fd)]
-    except (Unreadable, PermissionError):
+    except (NotPermitted, PermissionError):
         return (), True  # ptrace rules (Yama) may refuse it even for our own processes
     refs: list[str] = []
     for wait in waits:
@@ -178,9 +172,9 @@ def _open(name: str, flags: int, dir_fd: int) -> int:
     try:
         return os.open(name, flags, dir_fd=dir_fd)
     except PermissionError:
-        raise Unreadable(name) from None
+        raise NotPermitted(name) from None
     except (FileNotFoundError, ProcessLookupError):
-        raise Gone(name) from None
+        raise Vanished(name) from None
 
 
 def _read(dir_fd: int, name: str) -> bytes:
@@ -191,7 +185,7 @@ def _read(dir_fd: int, name: str) -> bytes:
             chunks.append(chunk)
         return b"".join(chunks)
     except ProcessLookupError:
-        raise Gone(name) from None
+        raise Vanished(name) from None
     finally:
         os.close(fd)
 
@@ -218,7 +212,7 @@ def _held(pid_fd: int, targets: Targets) -> Counter[Key]:
             if key is not None and key in targets.files:
                 found[key] += 1
     except PermissionError:
-        raise Unreadable("fd") from None
+        raise NotPermitted("fd") from None
     finally:
         os.close(fd_dir)
     return found
@@ -246,7 +240,7 @@ def _identity(pid_fd: int) -> tuple[str, int | None]:
     """Command name and owner (euid) of a process; what cannot be read stays unknown."""
     try:
         comm = _read(pid_fd, "comm").rstrip(b"\n").decode("utf-8", "surrogateescape")
-    except (Unreadable, Gone, OSError):
+    except (NotPermitted, Vanished, OSError):
         comm = "?"
     try:
         uid: int | None = os.fstat(pid_fd).st_uid

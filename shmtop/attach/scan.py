@@ -12,15 +12,14 @@ from typing import NamedTuple
 from shmtop.attach.liveness import pid_lives
 from shmtop.attach.procscan import (
     Finding,
-    Gone,
     Key,
     MapsMatcher,
     Targets,
-    Unreadable,
     read_process,
 )
 from shmtop.attach.sysvdev import sysv_device
 from shmtop.attach.visibility import hidden_processes
+from shmtop.errors import NotPermitted, Vanished
 from shmtop.model import (
     Attacher,
     AttachMap,
@@ -134,10 +133,10 @@ def _scan_some(
     for pid in pids:
         try:
             finding = read_process(procfs_fd, pid, targets, matcher, own_ipc)
-        except Unreadable:
+        except NotPermitted:
             unreadable.append(pid)
             continue
-        except Gone:
+        except Vanished:
             continue
         scanned += 1
         if finding is not None:

@@ -10,7 +10,7 @@ import errno
 from collections.abc import Iterator
 from typing import Protocol, assert_never, runtime_checkable
 
-from shmtop.errors import NotPermitted, Unsupported, Vanished
+from shmtop.errors import Unsupported, from_errno
 from shmtop.inspect.hexdump import hexdump_lines
 from shmtop.inspect.posix import PosixReader
 from shmtop.inspect.sysv import SysvReader
@@ -154,13 +154,9 @@ def _msgmax() -> int:
 
 
 def _failure(obj: IpcObject, exc: OSError, what: str) -> Exception:
-    if exc.errno in (errno.EINVAL, errno.EIDRM):
-        return Vanished(f"{obj.ref} no longer exists")
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return NotPermitted(f"{obj.ref} is not readable by you, so neither are {what}")
     if exc.errno == errno.ENOSYS:
         return Unsupported(
             "this kernel cannot copy messages without taking them (MSG_COPY needs "
             "CONFIG_CHECKPOINT_RESTORE)"
         )
-    return exc
+    return from_errno(exc.errno, obj.ref, f"is not readable by you, so neither are {what}")

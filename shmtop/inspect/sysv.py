@@ -28,7 +28,7 @@ from typing import Any, NoReturn
 import sysv_ipc
 
 from shmtop.attach.sysvdev import sysv_device
-from shmtop.errors import NotPermitted, Vanished
+from shmtop.errors import Vanished, from_errno
 from shmtop.model import SysvShm
 
 CHILD_SECONDS = 10.0
@@ -141,7 +141,7 @@ def _run_child(reader: SysvReader, mode: str, *args: str) -> tuple[bytes, Any, i
         finally:
             os.waitpid(child, 0)
     if kind == b"E":
-        raise _failure(reader.ref, int(payload))
+        raise from_errno(int(payload), reader.ref)
     return kind, payload, child
 
 
@@ -184,14 +184,6 @@ def _answer(sock: socket.socket, descriptor: bool) -> tuple[bytes, Any]:
         chunks.append(chunk)
     message = b"".join(chunks)
     return message[:1], message[1:]
-
-
-def _failure(ref: str, error: int) -> Exception:
-    if error in (errno.EACCES, errno.EPERM):
-        return NotPermitted(f"{ref} is not readable by you")
-    if error in (errno.EINVAL, errno.EIDRM):
-        return Vanished(f"{ref} no longer exists")
-    return OSError(error, f"{ref}: {os.strerror(error)}")
 
 
 def _is_segment(fd: int, shmid: int, procfs: str) -> bool:
