@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from shmtop.attach.finders import ProcessFinder
 from shmtop.attach.waits import CALLS, Wait, parse_syscall
 from shmtop.errors import NotPermitted, Vanished
 from shmtop.model import Kind
@@ -37,6 +38,12 @@ class Targets:
     file_devs: frozenset[int]
     waitable: Mapping[Kind, Mapping[int, str]] = field(default_factory=dict)
     queues: bool = False  # POSIX queues are among `files`
+    finders: Sequence[ProcessFinder] = ()  # kinds found in processes (the second phase)
+
+    @property
+    def anything(self) -> bool:
+        """Whether there is anything to look for in processes at all."""
+        return bool(self.sysv or self.files or self.finders or any(self.waitable.values()))
 
     @property
     def wants_waits(self) -> bool:
@@ -109,7 +116,10 @@ def read_process(
     hidepid) or Vanished (it exited while being read)."""
     pid_fd = _open(str(pid), _DIR, procfs_fd)
     try:
-        mapped = matcher.mappings(_read(pid_fd, "maps"))
+        data = _read(pid_fd, "maps")
+        for finder in targets.finders:
+            finder.look(pid, pid_fd, data)
+        mapped = matcher.mappings(data)
         maps = Counter(key for key in mapped if _wanted(key, targets))
         if any(key[0] == targets.sysv_dev for key in maps) and not _same_ipc(pid_fd, own_ipc):
             # Another IPC namespace maps its own shmid N, not ours.

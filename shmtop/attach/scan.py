@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
+from shmtop.attach.finders import ProcessFinder
 from shmtop.attach.liveness import pid_lives
 from shmtop.attach.procscan import (
     Finding,
@@ -36,13 +37,16 @@ from shmtop.model.kinds import MappedAs, spec_of
 MAX_THREADS = 4
 
 
-def scan_attachers(snapshot: Snapshot, procfs: str = "/proc") -> AttachMap:
+def scan_attachers(
+    snapshot: Snapshot, procfs: str = "/proc", finders: Sequence[ProcessFinder] = ()
+) -> AttachMap:
     """Attachers of every object in the snapshot, from each process's maps and descriptors,
-    and the processes blocked on one."""
+    and the processes blocked on one; each readable process is also shown to `finders`.
+    With nothing to look for, no process is read."""
     started = time.time()
     hidden = hidden_processes(procfs)
-    targets = _targets(snapshot, procfs)
-    findings, unreadable_pids, scanned = _scan(procfs, targets)
+    targets = _targets(snapshot, procfs, finders)
+    findings, unreadable_pids, scanned = _scan(procfs, targets) if targets.anything else _NONE
     unwatched = frozenset(f.pid for f in findings if f.waits_unknown)
     findings = [f for f in findings if f.maps or f.fds or f.waiting]
     processes = _processes(findings, targets, snapshot)
@@ -72,7 +76,10 @@ class Unknown(NamedTuple):
     hidden: str | None
 
 
-def _targets(snapshot: Snapshot, procfs: str) -> Targets:
+_NONE: tuple[list[Finding], list[int], int] = ([], [], 0)
+
+
+def _targets(snapshot: Snapshot, procfs: str, finders: Sequence[ProcessFinder]) -> Targets:
     """What to look for in processes, as each kind shows there (the table of kinds)."""
     attached: dict[int, str] = {}
     files: dict[Key, tuple[str, ...]] = defaultdict(tuple)
@@ -94,6 +101,7 @@ def _targets(snapshot: Snapshot, procfs: str) -> Targets:
         file_devs=frozenset(dev for dev, _ in files),
         waitable=waitable,
         queues=queues,
+        finders=finders,
     )
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
+from typing import NamedTuple
 
-from shmtop.attach import scan_attachers
+from shmtop.attach import ProcessFinder, scan_attachers
 from shmtop.collect.limits import read_limits
 from shmtop.collect.sources import Source, listed_sources
 from shmtop.collect.usage import usage_of
@@ -31,25 +32,58 @@ def collect_snapshot(
     return Collector(roots, kinds).collect(attachers)
 
 
-class Collector:
-    """Collects snapshots of the chosen kinds from the sources that yield them; keep one
-    instance to poll cheaply (each source remembers what it built)."""
+class FoundInProcesses(NamedTuple):
+    """A second-phase source: the kinds it finds in processes, and how to make one for a
+    collection (a new one per scan: it gathers what one walk shows it)."""
 
-    def __init__(self, roots: Roots | None = None, kinds: Iterable[Kind] = ALL_KINDS) -> None:
+    kinds: frozenset[Kind]
+    make: Callable[[Roots], ProcessFinder]
+
+
+PROCESS_SOURCES: tuple[FoundInProcesses, ...] = ()  # none yet: every kind is listed
+
+
+class Collector:
+    """Collects snapshots of the chosen kinds from the sources that yield them, in two
+    phases: listed sources (tables and directories) on every poll, and, with a scan of
+    /proc, the kinds found in processes. Keep one instance to poll cheaply (each listed
+    source remembers what it built)."""
+
+    def __init__(
+        self,
+        roots: Roots | None = None,
+        kinds: Iterable[Kind] = ALL_KINDS,
+        found_in_processes: Sequence[FoundInProcesses] = PROCESS_SOURCES,
+    ) -> None:
         self.roots = roots or Roots()
         self.kinds = frozenset(kinds)
         self.sources: list[Source] = [
             source for source in listed_sources(self.roots) if source.kinds & self.kinds
         ]
+        self.found_in_processes = [s for s in found_in_processes if s.kinds & self.kinds]
 
     def collect(self, attachers: bool = False) -> Snapshot:
-        """A snapshot; with `attachers`, also a /proc scan of who uses each object."""
+        """A snapshot; with `attachers`, also a /proc scan of who uses each object, which
+        finds the kinds that live in processes."""
         snapshot = self._collect()
         if not attachers:
             return snapshot
-        attach = scan_attachers(snapshot, self.roots.procfs)
+        finders = [source.make(self.roots) for source in self.found_in_processes]
+        attach = scan_attachers(snapshot, self.roots.procfs, finders)
+        snapshot = self._with_found(snapshot, finders)
         users = resolve_users(_all_uids(snapshot, attach))
         return replace(snapshot, attach=attach, users=users)
+
+    def _with_found(self, snapshot: Snapshot, finders: list[ProcessFinder]) -> Snapshot:
+        if not finders:
+            return snapshot
+        by_kind = dict(snapshot.by_kind)
+        for finder in finders:
+            for kind, objects in finder.found().items():
+                if kind in self.kinds:
+                    by_kind[kind] = (*by_kind.get(kind, ()), *objects)
+        found = replace(snapshot, by_kind=by_kind)
+        return replace(found, usage=usage_of(found))
 
     def _collect(self) -> Snapshot:
         started = time.time()
