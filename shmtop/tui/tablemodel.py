@@ -8,23 +8,15 @@ computed only for rows that are drawn, and cached per object.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from shmtop.model import ALL_KINDS, IpcObject
+from shmtop.tui.cellcache import CellCache
 from shmtop.tui.columns import VIEW_BY_ID, VIEWS, Column, Context, View, ref_key, search_text
-
-HIGHLIGHT_SECONDS = 3.0
-_CELL_CACHE_SIZE = 4096
-
-
-@dataclass
-class Highlight:
-    until: float
-    columns: frozenset[str] | None  # None: the whole row (a new object)
-    previous: IpcObject | None = None  # changed rows: compared with the new one when drawn
+from shmtop.tui.highlights import Highlight, Highlights
+from shmtop.tui.ordering import follow, insertion_point
 
 
 @dataclass
@@ -37,12 +29,12 @@ class TableModel:
     context: Context = field(default_factory=lambda: Context({}))
     order: list[str] = field(default_factory=list)
     cursor: str | None = None
-    highlights: dict[str, Highlight] = field(default_factory=dict)
+    highlights: Highlights = field(default_factory=Highlights)
     selected: set[str] = field(default_factory=set)  # rows marked for removal
     _index: dict[str, int] = field(default_factory=dict)
     _sort_keys: dict[str, Any] = field(default_factory=dict)
     _searchable: dict[str, str] = field(default_factory=dict)
-    _cells: OrderedDict[str, tuple[IpcObject, tuple[str, ...]]] = field(default_factory=OrderedDict)
+    _cells: CellCache = field(default_factory=CellCache)
 
     # Reading ----------------------------------------------------------------------------
 
@@ -64,15 +56,9 @@ class TableModel:
     def cells(self, ref: str) -> tuple[str, ...]:
         """The escaped text of each column for one row (cached while the object is unchanged)."""
         obj = self.objects[ref]
-        cached = self._cells.get(ref)
-        if cached is not None and cached[0] is obj:
-            self._cells.move_to_end(ref)
-            return cached[1]
-        cells = tuple(column.cell(obj, self.context) for column in self.columns)
-        self._cells[ref] = (obj, cells)
-        if len(self._cells) > _CELL_CACHE_SIZE:
-            self._cells.popitem(last=False)
-        return cells
+        return self._cells.get(
+            ref, obj, lambda: tuple(column.cell(obj, self.context) for column in self.columns)
+        )
 
     def highlighted(self, ref: str, now: float) -> Highlight | None:
         mark = self.highlights.get(ref)
@@ -113,11 +99,11 @@ class TableModel:
         if not (added or changed or removed):
             return  # the same objects: order, cursor and cells all stand
         for ref in changed:
-            self._cells.pop(ref, None)
+            self._cells.drop((ref,))
             if ref not in attached:
                 self._mark_changed(ref, previous[ref], now)
         for ref in added:
-            self.highlights[ref] = Highlight(now + HIGHLIGHT_SECONDS, None)
+            self.highlights.new_row(ref, now)
         if len(added) + len(changed) + len(removed) > max(64, len(self.order) // 20):
             for ref in (*changed, *removed):
                 self._forget(ref)
@@ -159,10 +145,7 @@ class TableModel:
 
     def expire_highlights(self, now: float) -> list[str]:
         """Drop highlights that ended; returns their references (rows to redraw)."""
-        ended = [ref for ref, mark in self.highlights.items() if mark.until <= now]
-        for ref in ended:
-            del self.highlights[ref]
-        return ended
+        return self.highlights.expire(now)
 
     # Internals --------------------------------------------------------------------------
 
@@ -176,12 +159,12 @@ class TableModel:
 
     def _mark_changed(self, ref: str, old: IpcObject, now: float) -> None:
         if self.objects[ref].kind in self.view.kinds:  # else not on screen in this view
-            self.highlights[ref] = Highlight(now + HIGHLIGHT_SECONDS, frozenset(), old)
+            self.highlights.changed(ref, old, now)
 
     def _mark_used_differently(self, ref: str, now: float) -> None:
         """Another process attached or let go: the object is the same, its PROCS cell not."""
-        if self.objects[ref].kind in self.view.kinds and ref not in self.highlights:
-            self.highlights[ref] = Highlight(now + HIGHLIGHT_SECONDS, frozenset({"procs"}))
+        if self.objects[ref].kind in self.view.kinds:
+            self.highlights.cells(ref, frozenset({"procs"}), now)
 
     def _changed_columns(self, old: IpcObject, new: IpcObject) -> frozenset[str]:
         return frozenset(
@@ -244,23 +227,12 @@ class TableModel:
         if not (leaving or arriving):
             return  # every row kept its place
         order = [ref for ref in old_order if ref not in leaving] if leaving else old_order[:]
+        keys = self._sort_keys
         for ref in arriving:
-            order.insert(self._insertion_point(order, self._key_of(ref)), ref)
+            order.insert(insertion_point(order, keys, self._key_of(ref), self.reverse), ref)
         self.order = order
         self._index = {ref: i for i, ref in enumerate(order)}
-        self.cursor = _follow(old_cursor, old_order, self._index, order)
-
-    def _insertion_point(self, order: list[str], key: Any) -> int:
-        """Where a row with this sort key belongs in order (ascending, or descending)."""
-        keys, low, high = self._sort_keys, 0, len(order)
-        while low < high:
-            middle = (low + high) // 2
-            other = keys[order[middle]]
-            if (other > key) if self.reverse else (other < key):
-                low = middle + 1
-            else:
-                high = middle
-        return low
+        self.cursor = follow(old_cursor, old_order, self._index, order)
 
     def _reorder(self) -> None:
         old_order, old_cursor = self.order, self.cursor
@@ -269,20 +241,4 @@ class TableModel:
         shown.sort(key=self._sort_keys.__getitem__, reverse=self.reverse)
         self.order = shown
         self._index = {ref: i for i, ref in enumerate(shown)}
-        self.cursor = _follow(old_cursor, old_order, self._index, shown)
-
-
-def _follow(
-    cursor: str | None, old_order: list[str], index: Mapping[str, int], order: list[str]
-) -> str | None:
-    """The cursor's object if still shown, else its old next (then previous) neighbour."""
-    if cursor in index:
-        return cursor
-    if not order:
-        return None
-    position = old_order.index(cursor) if cursor in old_order else None
-    if position is not None:
-        after = (ref for ref in old_order[position + 1 :] if ref in index)
-        before = (ref for ref in reversed(old_order[:position]) if ref in index)
-        return next(after, None) or next(before, None) or order[0]
-    return order[0]
+        self.cursor = follow(old_cursor, old_order, self._index, shown)

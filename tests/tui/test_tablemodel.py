@@ -7,8 +7,9 @@ from hypothesis import strategies as st
 
 from shmtop.model import IpcObject
 from shmtop.tui.columns import Context
+from shmtop.tui.highlights import HIGHLIGHT_SECONDS
 from shmtop.tui.poller import diff_snapshots
-from shmtop.tui.tablemodel import HIGHLIGHT_SECONDS, TableModel
+from shmtop.tui.tablemodel import TableModel
 from tests.tui.fakes import mixed, msg, pshm, shm, snapshot
 
 ROOT = Context({0: "root"})
