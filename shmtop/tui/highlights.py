@@ -27,10 +27,14 @@ class Highlights(dict[str, Highlight]):
         self[ref] = Highlight(now + HIGHLIGHT_SECONDS, frozenset(), previous)
 
     def cells(self, ref: str, columns: frozenset[str], now: float) -> None:
-        """Some cells of an unchanged object (another process attached), unless the row is
-        highlighted already."""
-        if ref not in self:
+        """Some cells of an unchanged object (another process attached, a verdict turned),
+        added to any highlight the row has."""
+        mark = self.get(ref)
+        if mark is None:
             self[ref] = Highlight(now + HIGHLIGHT_SECONDS, columns)
+        elif mark.columns is not None:  # None: the whole row is new, highlighted already
+            mark.columns |= columns
+            mark.until = now + HIGHLIGHT_SECONDS
 
     def expire(self, now: float) -> list[str]:
         """Drop highlights that ended; returns their references (rows to redraw)."""

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from shmtop.clean.stale import Verdict
 from shmtop.model import ALL_KINDS, IpcObject
 from shmtop.tui.cellcache import CellCache
 from shmtop.tui.columns import VIEW_BY_ID, VIEWS, Column, Context, View, ref_key, search_text
@@ -65,7 +66,9 @@ class TableModel:
         if mark is None or mark.until <= now:
             return None
         if mark.previous is not None:  # which cells changed is worked out for drawn rows only
-            mark.columns = self._changed_columns(mark.previous, self.objects[ref])
+            mark.columns = (mark.columns or frozenset()) | self._changed_columns(
+                mark.previous, self.objects[ref]
+            )
             mark.previous = None
         return mark
 
@@ -78,11 +81,14 @@ class TableModel:
         changes: tuple[Iterable[str], Iterable[str], Iterable[str]] | None,
         now: float,
         used_differently: Iterable[str] = (),
+        *,
+        judged: Iterable[str] = (),
     ) -> None:
         """Take a new set of objects. `changes` (added, changed, removed) may be given when
         known; without it every object is treated as new (the first snapshot).
-        `used_differently`: objects whose attachers changed, though the objects did not."""
-        previous = self.objects
+        `used_differently`: objects whose attachers changed, though the objects did not.
+        `judged`: objects whose leak verdict is new or turned, though the objects did not."""
+        previous, verdicts_before = self.objects, self.context.verdicts
         self.objects = objects  # the poller's fresh mapping, never changed after delivery
         self.context = context
         if changes is None:
@@ -91,25 +97,25 @@ class TableModel:
             self._reorder()
             return
         added, changed, removed = (tuple(refs) for refs in changes)
-        known = {*added, *changed}  # a new object's attachers are new too: it is added only
+        known = {*added, *changed}  # drawn afresh anyway: a new object's attachers are new too
         attached = tuple(ref for ref in used_differently if ref in objects and ref not in known)
-        for ref in attached:
-            self._mark_used_differently(ref, now)
-        changed += attached
-        if not (added or changed or removed):
-            return  # the same objects: order, cursor and cells all stand
-        for ref in changed:
-            self._cells.drop((ref,))
-            if ref not in attached:
-                self._mark_changed(ref, previous[ref], now)
-        for ref in added:
-            self.highlights.new_row(ref, now)
-        if len(added) + len(changed) + len(removed) > max(64, len(self.order) // 20):
-            for ref in (*changed, *removed):
+        rejudged = tuple(ref for ref in judged if ref in objects and ref not in known)
+        # A mark is for the object as it was when marked (a POSIX name may now be another
+        # object): a change drops it. A verdict is no change to the object: it keeps it.
+        self.selected.difference_update((*changed, *attached, *removed))
+        self._mark_rows(previous, added, changed, attached, now)
+        self._take_verdicts(rejudged, verdicts_before, now)
+        resorted = rejudged if self._sorted_by_verdict else ()
+        moved = changed + attached + resorted
+        if not (added or moved or removed):
+            return  # the same rows: order and cursor stand
+        if len(added) + len(moved) + len(removed) > max(64, len(self.order) // 20):
+            for ref in (*changed, *attached, *removed):
                 self._forget(ref)
+            self._forget_sort_keys(resorted)  # their search text stands
             self._reorder()
         else:
-            self._update_rows(added, changed, removed)
+            self._update_rows(added, moved, removed)
 
     def set_view(self, view_id: str) -> None:
         self.view = VIEW_BY_ID[view_id]
@@ -153,18 +159,62 @@ class TableModel:
         self.selected ^= {ref}
 
     def _forget(self, ref: str) -> None:
-        self.selected.discard(ref)
+        """Drop a row's cached sort key and search text (computed again when needed)."""
         self._sort_keys.pop(ref, None)
         self._searchable.pop(ref, None)
 
-    def _mark_changed(self, ref: str, old: IpcObject, now: float) -> None:
-        if self.objects[ref].kind in self.view.kinds:  # else not on screen in this view
-            self.highlights.changed(ref, old, now)
+    def _forget_sort_keys(self, refs: tuple[str, ...]) -> None:
+        if len(refs) >= len(self._sort_keys):
+            self._sort_keys.clear()
+        else:
+            for ref in refs:
+                self._sort_keys.pop(ref, None)
 
-    def _mark_used_differently(self, ref: str, now: float) -> None:
-        """Another process attached or let go: the object is the same, its PROCS cell not."""
-        if self.objects[ref].kind in self.view.kinds:
-            self.highlights.cells(ref, frozenset({"procs"}), now)
+    @property
+    def _sorted_by_verdict(self) -> bool:
+        return any(c.verdict for c in self.columns if c.id == self.sort_column)
+
+    def _mark_rows(
+        self,
+        previous: Mapping[str, IpcObject],
+        added: tuple[str, ...],
+        changed: tuple[str, ...],
+        attached: tuple[str, ...],
+        now: float,
+    ) -> None:
+        """Highlight new rows and changed cells; their cached cells are stale."""
+        self._cells.drop((*changed, *attached))
+        for ref in changed:
+            if self._in_view(ref):  # else not on screen in this view
+                self.highlights.changed(ref, previous[ref], now)
+        for ref in attached:  # another process attached or let go: the PROCS cell changed
+            if self._in_view(ref):
+                self.highlights.cells(ref, frozenset({"procs"}), now)
+        for ref in added:
+            self.highlights.new_row(ref, now)
+
+    def _take_verdicts(
+        self, refs: tuple[str, ...], before: Mapping[str, Verdict] | None, now: float
+    ) -> None:
+        """Rows judged anew draw their LEAK cell again; one whose verdict turned (stale to in
+        use, or back) is highlighted. The first verdicts, for every row at once, empty the
+        cell cache (only drawn rows are computed again) and highlight nothing."""
+        self._cells.drop(refs)
+        after = self.context.verdicts
+        if before is None or after is None:
+            return
+        for ref in refs:
+            old, new = before.get(ref), after.get(ref)
+            if (
+                old is not None
+                and new is not None
+                and old.stale != new.stale
+                and self._in_view(ref)
+            ):
+                self.highlights.cells(ref, frozenset({"leak"}), now)
+
+    def _in_view(self, ref: str) -> bool:
+        return self.objects[ref].kind in self.view.kinds
 
     def _changed_columns(self, old: IpcObject, new: IpcObject) -> frozenset[str]:
         return frozenset(

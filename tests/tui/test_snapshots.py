@@ -16,6 +16,7 @@ from textual.pilot import Pilot
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.detail import DetailScreen
 from tests.tui.fakes import FakeSource, attach_map, mixed, snapshot
+from tests.tui.screen import until, verdicts_on_screen
 
 SIZE = (150, 34)
 
@@ -42,9 +43,8 @@ def after_first_snapshot(*keys: str) -> Callable[[Pilot], object]:
     async def run_before(pilot: Pilot) -> None:
         shmtop = pilot.app
         assert isinstance(shmtop, ShmtopApp)
-        while shmtop.snapshot is None or shmtop.model.context.verdicts is None:
-            await pilot.pause(0.02)  # the leak verdicts follow the first screen
-        await pilot.pause()
+        # The leak verdicts follow the first screen: wait until the terminal shows them.
+        await until(pilot, lambda: verdicts_on_screen(shmtop), timeout=10)
         await pilot.press(*keys)
         await pilot.pause()
 
@@ -72,8 +72,7 @@ def test_detail_view_of_a_segment_marked_for_removal(snap_compare) -> None:
         await keys(pilot)
         screen = pilot.app.screen
         assert isinstance(screen, DetailScreen)
-        while screen.verdict is None:  # judged in a thread
-            await pilot.pause(0.02)
+        await until(pilot, lambda: screen.verdict is not None)
         await pilot.pause()
 
     assert snap_compare(app(), terminal_size=SIZE, run_before=run)
