@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
+from textual import on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -244,7 +245,10 @@ class ShmtopApp(RemovalActions):
     def action_filter(self) -> None:
         self.query_one(FilterInput).open()
 
-    def on_input_changed(self, event: FilterInput.Changed) -> None:
+    @on(FilterInput.Changed, "#filter")
+    def _filter_changed(self, event: FilterInput.Changed) -> None:
+        """Only the filter line filters: the hex view's prompts are Inputs too, and their
+        Changed messages bubble up to the app."""
         self.model.set_filter(event.value)
         self._after_reorder()
 
