@@ -32,6 +32,7 @@ class TableModel:
     cursor: str | None = None
     highlights: Highlights = field(default_factory=Highlights)
     selected: set[str] = field(default_factory=set)  # rows marked for removal
+    _sorts: dict[str, tuple[str, bool]] = field(default_factory=dict)  # by view: column, reverse
     _index: dict[str, int] = field(default_factory=dict)
     _sort_keys: dict[str, Any] = field(default_factory=dict)
     _searchable: dict[str, str] = field(default_factory=dict)
@@ -118,9 +119,10 @@ class TableModel:
             self._update_rows(added, moved, removed)
 
     def set_view(self, view_id: str) -> None:
+        """Show another view, sorted as it was when last shown (at first, its default)."""
+        self._sorts[self.view.id] = (self.sort_column, self.reverse)
         self.view = VIEW_BY_ID[view_id]
-        if self.sort_column not in {column.id for column in self.columns}:
-            self.sort_column, self.reverse = self.view.default_sort, False
+        self.sort_column, self.reverse = self._sorts.get(view_id, (self.view.default_sort, False))
         self._sort_keys.clear()
         self._cells.clear()
         self._reorder()

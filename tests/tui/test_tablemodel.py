@@ -261,3 +261,20 @@ def test_verdicts_applied_in_place_order_rows_as_a_full_sort_would(
     with_verdicts(model, {f"sysv-shm:{i}" for i in stale_after}, turned, now=2.0)
     assert model.order == sorted_by_leak(stale_after).order
     assert model.cursor == followed
+
+
+def test_each_view_keeps_its_own_sort_across_switches() -> None:
+    model = loaded([shm(1, size=300), shm(2, size=100), shm(3, size=200), *mixed()[3:]])
+    model.sort_by("owner")
+    model.sort_by("owner")
+    model.set_view("sysv-shm")
+    assert (model.sort_column, model.reverse) == ("id", False)  # its default, at first
+    model.sort_by("size")
+    model.sort_by("size")
+    model.set_view("sysv-sem")  # no SIZE column here
+    assert model.sort_column == "id"
+    model.set_view("sysv-shm")
+    assert (model.sort_column, model.reverse) == ("size", True)
+    assert model.order == ["sysv-shm:1", "sysv-shm:3", "sysv-shm:2"]
+    model.set_view("all")
+    assert (model.sort_column, model.reverse) == ("owner", True)
