@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
+from textual import on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -55,6 +56,12 @@ class PollFailed(Message):
     def __init__(self, error: BaseException) -> None:
         super().__init__()
         self.error = error
+
+
+def _changes_rows(diff: SnapshotDiff) -> bool:
+    """Whether a diff changes what any row shows (else the table need not be drawn again)."""
+    news = (diff.added, diff.changed, diff.removed, diff.attach_changed, diff.judged)
+    return diff.first or any(news)
 
 
 def _view_bindings() -> list[BindingType]:
@@ -165,18 +172,16 @@ class ShmtopApp(RemovalActions):
         changes = None if diff.first else (diff.added, diff.changed, diff.removed)
         judged_anew = diff.verdicts is not self.model.context.verdicts
         context = Context(diff.users, diff.attach, diff.verdicts)
-        self.model.apply(diff.objects, context, changes, time.monotonic(), diff.attach_changed)
+        now = time.monotonic()
+        self.model.apply(
+            diff.objects, context, changes, now, diff.attach_changed, judged=diff.judged
+        )
         self.query_one(LimitsOverview).show(diff.snapshot.usage, diff.snapshot.unavailable)
         self._show_counts(diff.snapshot.host, diff.snapshot.time)
-        if (
-            diff.first
-            or diff.added
-            or diff.changed
-            or diff.removed
-            or diff.attach_changed
-            or (judged_anew)
-        ):
+        rows_changed = _changes_rows(diff)
+        if rows_changed:
             self.table.sync()
+        if rows_changed or judged_anew:  # a detail view shows the verdict's reasons too
             self._update_screens()
         if diff.first:
             _settle_garbage_collector()
@@ -240,7 +245,10 @@ class ShmtopApp(RemovalActions):
     def action_filter(self) -> None:
         self.query_one(FilterInput).open()
 
-    def on_input_changed(self, event: FilterInput.Changed) -> None:
+    @on(FilterInput.Changed, "#filter")
+    def _filter_changed(self, event: FilterInput.Changed) -> None:
+        """Only the filter line filters: the hex view's prompts are Inputs too, and their
+        Changed messages bubble up to the app."""
         self.model.set_filter(event.value)
         self._after_reorder()
 

@@ -55,6 +55,7 @@ class Column(NamedTuple):
     sort: Callable[[IpcObject, Context], Any]
     right: bool = False
     flex: bool = False  # takes a share of spare width (long names)
+    verdict: bool = False  # reads the leak verdicts: redrawn (and re-sorted) when they arrive
 
 
 class View(NamedTuple):
@@ -142,16 +143,23 @@ def _procs_value(obj: IpcObject, ctx: Context) -> SortKey:
     return _known((seen, ctx.attach.unknown.get(obj.ref, 0)))
 
 
+def _verdict(obj: IpcObject, ctx: Context) -> Verdict | None:
+    return ctx.verdicts.get(obj.ref) if ctx.verdicts is not None else None
+
+
 def _leak_text(obj: IpcObject, ctx: Context) -> str:
-    """ "yes" when it looks leaked (the detail view says why), "" when in use, "?" unjudged."""
-    verdict = ctx.verdicts.get(obj.ref) if ctx.verdicts is not None else None
-    if verdict is None:
+    """ "yes" when it looks leaked (the detail view says why), "" when in use, "?" when not
+    judged yet or when it cannot be judged (the detail view says what is unknown)."""
+    verdict = _verdict(obj, ctx)
+    if verdict is None or verdict.unknown:
         return "?"
     return "yes" if verdict.stale else ""
 
 
 def _leak_value(obj: IpcObject, ctx: Context) -> SortKey:
-    return ({"yes": 0, "": 1}.get(_leak_text(obj, ctx), 2),)
+    """Leaked first, then in use, then not judged yet."""
+    verdict = _verdict(obj, ctx)
+    return (2,) if verdict is None or verdict.unknown else (0,) if verdict.stale else (1,)
 
 
 def _owner_value(obj: IpcObject, ctx: Context) -> SortKey:
@@ -168,7 +176,7 @@ ALL_COLUMNS = (
     Column("size", "SIZE", 6, lambda o, u: size_text(o), lambda o, u: _known(_size_value(o)), True),
     Column("use", "USE", 17, lambda o, u: use_text(o), lambda o, u: _known(_use_value(o))),
     Column("procs", "PROCS", 6, lambda o, c: procs_text(o, c.attach), _procs_value, True),
-    Column("leak", "LEAK", 4, _leak_text, _leak_value),
+    Column("leak", "LEAK", 4, _leak_text, _leak_value, verdict=True),
     Column("cpid", "CPID", 7, lambda o, u: pids(o)[0], _pid_value(0), True),
     Column("lpid", "LPID", 7, lambda o, u: pids(o)[1], _pid_value(1), True),
     Column(

@@ -131,7 +131,8 @@ def _verdict_fields(verdict: Verdict | None) -> list[Field]:
     """Whether it looks leaked (as `shmtop clean` judges, --min-age 10m), and why."""
     if verdict is None:
         return [Field("leaked?", "not judged yet", "judged with each scan of /proc")]
-    value = "looks leaked (C cleans)" if verdict.stale else "in use"
+    value = {"leaked": "looks leaked (C cleans)", "in use": "in use",
+             "unknown": "cannot tell: kept as in use"}[verdict.state]  # fmt: skip
     return [Field("leaked?", value, "; ".join(verdict.reasons))]
 
 
@@ -166,23 +167,31 @@ def _contents(obj: IpcObject, contents: Contents) -> list[RenderableType]:
     return [heading, _messages([m for m in contents if isinstance(m, Message)])]
 
 
-def _members(semset: SysvSem, members: list[Member]) -> Table:
+def _members(semset: SysvSem, members: list[Member]) -> Group:
     shown = "" if len(members) == semset.nsems else f", the first {len(members)} of {semset.nsems}"
-    table = Table(title=plain(f"members{shown}"), title_justify="left", box=None)
+    table = Table(box=None, pad_edge=False)
     for title in ("NUM", "VALUE", "NCNT", "ZCNT", "PID"):
         table.add_column(title, justify="right")
     for m in members:
         table.add_row(str(m.num), str(m.value), str(m.ncnt), str(m.zcnt), str(m.pid))
-    return table
+    return _titled(f"members{shown}", table)
 
 
-def _messages(messages: list[Message]) -> Table:
+def _messages(messages: list[Message]) -> Group:
     title = f"{len(messages)} messages, copied and left on the queue (at most {MESSAGE_LIMIT})"
-    table = Table(title=plain(title), title_justify="left", box=None)
-    for title, justify in (("INDEX", "right"), ("MTYPE", "right"), ("SIZE", "right"),
-                           ("FIRST BYTES", "left"), ("AS TEXT", "left")):  # fmt: skip
-        table.add_column(title, justify=justify)  # type: ignore[arg-type]
+    table = Table(box=None, pad_edge=False)
+    for heading, justify in (("INDEX", "right"), ("MTYPE", "right"), ("SIZE", "right"),
+                             ("FIRST BYTES", "left"), ("AS TEXT", "left")):  # fmt: skip
+        table.add_column(heading, justify=justify)  # type: ignore[arg-type]
     for m in messages:
         table.add_row(str(m.index), str(m.mtype), str(m.size), plain(m.head.hex(" ")),
                       plain(escape_name(m.head)))  # fmt: skip
-    return table
+    return _titled(title, table)
+
+
+def _titled(title: str, table: Table) -> Group:
+    """A table under a title line of its own. Not Table(title=...): Rich renders a Text title
+    as it is, and plain() Text has no line end (to sit in a grid cell), so the header row
+    followed the title on its line, offset from its columns by the title's width; and Rich
+    cuts a title to the table's width."""
+    return Group(plain_line(title), table)

@@ -38,6 +38,7 @@ class SnapshotDiff:
     attach_changed: tuple[str, ...] = ()  # objects whose attachers changed with this poll
     users: Mapping[int, str | None] = field(default_factory=dict)  # objects' and attachers'
     verdicts: Mapping[str, Verdict] | None = None  # leak verdicts, judged with each attach scan
+    judged: tuple[str, ...] = ()  # objects whose verdict is new or turned with this delivery
 
 
 def attach_changes(before: AttachMap | None, after: AttachMap) -> tuple[str, ...]:
@@ -50,6 +51,16 @@ def attach_changes(before: AttachMap | None, after: AttachMap) -> tuple[str, ...
         for ref in refs
         if before.attachers.get(ref) != after.attachers.get(ref)
         or before.unknown.get(ref) != after.unknown.get(ref)
+    )
+
+
+def judged_anew(before: Mapping[str, Verdict], after: Mapping[str, Verdict]) -> tuple[str, ...]:
+    """References whose verdict is new, or turned (between leaked, in use, unknown). Reasons alone
+    (an age that grew) change no LEAK cell; the detail view shows them with each delivery."""
+    return tuple(
+        ref
+        for ref, verdict in after.items()
+        if (old := before.get(ref)) is None or old.state != verdict.state
     )
 
 
@@ -145,7 +156,8 @@ class Poller:
 
     def _deliver_verdicts(self, delivered: SnapshotDiff) -> None:
         """Judge the new scan's objects once the app has shown them (the first screen does not
-        wait for it), then deliver the verdicts alone; rows whose verdict changed are redrawn."""
+        wait for it), then deliver the verdicts alone, with the rows whose LEAK cell they
+        change: every row at the first verdicts, then new objects and verdicts that turned."""
         snapshot, self._unjudged = self._unjudged, None
         assert snapshot is not None
         self._taken.wait()
@@ -154,19 +166,15 @@ class Poller:
         self._taken.clear()
         before = self._verdicts or {}
         self._verdicts = verdicts(snapshot)
-        changed = tuple(
-            ref
-            for ref, v in self._verdicts.items()
-            if ref in before and before[ref].stale != v.stale
-        )
         diff = replace(
             delivered,
             added=(),
             changed=(),
             removed=(),
             first=False,
-            attach_changed=changed,
+            attach_changed=(),
             verdicts=self._verdicts,
+            judged=judged_anew(before, self._verdicts),
         )
         self._deliver(diff)
 

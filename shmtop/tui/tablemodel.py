@@ -8,23 +8,15 @@ computed only for rows that are drawn, and cached per object.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shmtop.model import ALL_KINDS, IpcObject
+from shmtop.model import ALL_KINDS, IpcObject, Verdict
+from shmtop.tui.cellcache import CellCache
 from shmtop.tui.columns import VIEW_BY_ID, VIEWS, Column, Context, View, ref_key, search_text
-
-HIGHLIGHT_SECONDS = 3.0
-_CELL_CACHE_SIZE = 4096
-
-
-@dataclass
-class Highlight:
-    until: float
-    columns: frozenset[str] | None  # None: the whole row (a new object)
-    previous: IpcObject | None = None  # changed rows: compared with the new one when drawn
+from shmtop.tui.highlights import Highlight, Highlights
+from shmtop.tui.ordering import follow, insertion_point
 
 
 @dataclass
@@ -37,12 +29,13 @@ class TableModel:
     context: Context = field(default_factory=lambda: Context({}))
     order: list[str] = field(default_factory=list)
     cursor: str | None = None
-    highlights: dict[str, Highlight] = field(default_factory=dict)
+    highlights: Highlights = field(default_factory=Highlights)
     selected: set[str] = field(default_factory=set)  # rows marked for removal
+    _sorts: dict[str, tuple[str, bool]] = field(default_factory=dict)  # by view: column, reverse
     _index: dict[str, int] = field(default_factory=dict)
     _sort_keys: dict[str, Any] = field(default_factory=dict)
     _searchable: dict[str, str] = field(default_factory=dict)
-    _cells: OrderedDict[str, tuple[IpcObject, tuple[str, ...]]] = field(default_factory=OrderedDict)
+    _cells: CellCache = field(default_factory=CellCache)
 
     # Reading ----------------------------------------------------------------------------
 
@@ -64,22 +57,18 @@ class TableModel:
     def cells(self, ref: str) -> tuple[str, ...]:
         """The escaped text of each column for one row (cached while the object is unchanged)."""
         obj = self.objects[ref]
-        cached = self._cells.get(ref)
-        if cached is not None and cached[0] is obj:
-            self._cells.move_to_end(ref)
-            return cached[1]
-        cells = tuple(column.cell(obj, self.context) for column in self.columns)
-        self._cells[ref] = (obj, cells)
-        if len(self._cells) > _CELL_CACHE_SIZE:
-            self._cells.popitem(last=False)
-        return cells
+        return self._cells.get(
+            ref, obj, lambda: tuple(column.cell(obj, self.context) for column in self.columns)
+        )
 
     def highlighted(self, ref: str, now: float) -> Highlight | None:
         mark = self.highlights.get(ref)
         if mark is None or mark.until <= now:
             return None
         if mark.previous is not None:  # which cells changed is worked out for drawn rows only
-            mark.columns = self._changed_columns(mark.previous, self.objects[ref])
+            mark.columns = (mark.columns or frozenset()) | self._changed_columns(
+                mark.previous, self.objects[ref]
+            )
             mark.previous = None
         return mark
 
@@ -92,11 +81,14 @@ class TableModel:
         changes: tuple[Iterable[str], Iterable[str], Iterable[str]] | None,
         now: float,
         used_differently: Iterable[str] = (),
+        *,
+        judged: Iterable[str] = (),
     ) -> None:
         """Take a new set of objects. `changes` (added, changed, removed) may be given when
         known; without it every object is treated as new (the first snapshot).
-        `used_differently`: objects whose attachers changed, though the objects did not."""
-        previous = self.objects
+        `used_differently`: objects whose attachers changed, though the objects did not.
+        `judged`: objects whose leak verdict is new or turned, though the objects did not."""
+        previous, verdicts_before = self.objects, self.context.verdicts
         self.objects = objects  # the poller's fresh mapping, never changed after delivery
         self.context = context
         if changes is None:
@@ -105,30 +97,31 @@ class TableModel:
             self._reorder()
             return
         added, changed, removed = (tuple(refs) for refs in changes)
-        known = {*added, *changed}  # a new object's attachers are new too: it is added only
+        known = {*added, *changed}  # drawn afresh anyway: a new object's attachers are new too
         attached = tuple(ref for ref in used_differently if ref in objects and ref not in known)
-        for ref in attached:
-            self._mark_used_differently(ref, now)
-        changed += attached
-        if not (added or changed or removed):
-            return  # the same objects: order, cursor and cells all stand
-        for ref in changed:
-            self._cells.pop(ref, None)
-            if ref not in attached:
-                self._mark_changed(ref, previous[ref], now)
-        for ref in added:
-            self.highlights[ref] = Highlight(now + HIGHLIGHT_SECONDS, None)
-        if len(added) + len(changed) + len(removed) > max(64, len(self.order) // 20):
-            for ref in (*changed, *removed):
+        rejudged = tuple(ref for ref in judged if ref in objects and ref not in known)
+        # A mark is for the object as it was when marked (a POSIX name may now be another
+        # object): a change drops it. A verdict is no change to the object: it keeps it.
+        self.selected.difference_update((*changed, *attached, *removed))
+        self._mark_rows(previous, added, changed, attached, now)
+        self._take_verdicts(rejudged, verdicts_before, now)
+        resorted = rejudged if self._sorted_by_verdict else ()
+        moved = changed + attached + resorted
+        if not (added or moved or removed):
+            return  # the same rows: order and cursor stand
+        if len(added) + len(moved) + len(removed) > max(64, len(self.order) // 20):
+            for ref in (*changed, *attached, *removed):
                 self._forget(ref)
+            self._forget_sort_keys(resorted)  # their search text stands
             self._reorder()
         else:
-            self._update_rows(added, changed, removed)
+            self._update_rows(added, moved, removed)
 
     def set_view(self, view_id: str) -> None:
+        """Show another view, sorted as it was when last shown (at first, its default)."""
+        self._sorts[self.view.id] = (self.sort_column, self.reverse)
         self.view = VIEW_BY_ID[view_id]
-        if self.sort_column not in {column.id for column in self.columns}:
-            self.sort_column, self.reverse = self.view.default_sort, False
+        self.sort_column, self.reverse = self._sorts.get(view_id, (self.view.default_sort, False))
         self._sort_keys.clear()
         self._cells.clear()
         self._reorder()
@@ -159,10 +152,7 @@ class TableModel:
 
     def expire_highlights(self, now: float) -> list[str]:
         """Drop highlights that ended; returns their references (rows to redraw)."""
-        ended = [ref for ref, mark in self.highlights.items() if mark.until <= now]
-        for ref in ended:
-            del self.highlights[ref]
-        return ended
+        return self.highlights.expire(now)
 
     # Internals --------------------------------------------------------------------------
 
@@ -170,18 +160,62 @@ class TableModel:
         self.selected ^= {ref}
 
     def _forget(self, ref: str) -> None:
-        self.selected.discard(ref)
+        """Drop a row's cached sort key and search text (computed again when needed)."""
         self._sort_keys.pop(ref, None)
         self._searchable.pop(ref, None)
 
-    def _mark_changed(self, ref: str, old: IpcObject, now: float) -> None:
-        if self.objects[ref].kind in self.view.kinds:  # else not on screen in this view
-            self.highlights[ref] = Highlight(now + HIGHLIGHT_SECONDS, frozenset(), old)
+    def _forget_sort_keys(self, refs: tuple[str, ...]) -> None:
+        if len(refs) >= len(self._sort_keys):
+            self._sort_keys.clear()
+        else:
+            for ref in refs:
+                self._sort_keys.pop(ref, None)
 
-    def _mark_used_differently(self, ref: str, now: float) -> None:
-        """Another process attached or let go: the object is the same, its PROCS cell not."""
-        if self.objects[ref].kind in self.view.kinds and ref not in self.highlights:
-            self.highlights[ref] = Highlight(now + HIGHLIGHT_SECONDS, frozenset({"procs"}))
+    @property
+    def _sorted_by_verdict(self) -> bool:
+        return any(c.verdict for c in self.columns if c.id == self.sort_column)
+
+    def _mark_rows(
+        self,
+        previous: Mapping[str, IpcObject],
+        added: tuple[str, ...],
+        changed: tuple[str, ...],
+        attached: tuple[str, ...],
+        now: float,
+    ) -> None:
+        """Highlight new rows and changed cells; their cached cells are stale."""
+        self._cells.drop((*changed, *attached))
+        for ref in changed:
+            if self._in_view(ref):  # else not on screen in this view
+                self.highlights.changed(ref, previous[ref], now)
+        for ref in attached:  # another process attached or let go: the PROCS cell changed
+            if self._in_view(ref):
+                self.highlights.cells(ref, frozenset({"procs"}), now)
+        for ref in added:
+            self.highlights.new_row(ref, now)
+
+    def _take_verdicts(
+        self, refs: tuple[str, ...], before: Mapping[str, Verdict] | None, now: float
+    ) -> None:
+        """Rows judged anew draw their LEAK cell again; one whose verdict turned (stale to in
+        use, or back) is highlighted. The first verdicts, for every row at once, empty the
+        cell cache (only drawn rows are computed again) and highlight nothing."""
+        self._cells.drop(refs)
+        after = self.context.verdicts
+        if before is None or after is None:
+            return
+        for ref in refs:
+            old, new = before.get(ref), after.get(ref)
+            if (
+                old is not None
+                and new is not None
+                and old.state != new.state
+                and self._in_view(ref)
+            ):
+                self.highlights.cells(ref, frozenset({"leak"}), now)
+
+    def _in_view(self, ref: str) -> bool:
+        return self.objects[ref].kind in self.view.kinds
 
     def _changed_columns(self, old: IpcObject, new: IpcObject) -> frozenset[str]:
         return frozenset(
@@ -244,23 +278,12 @@ class TableModel:
         if not (leaving or arriving):
             return  # every row kept its place
         order = [ref for ref in old_order if ref not in leaving] if leaving else old_order[:]
+        keys = self._sort_keys
         for ref in arriving:
-            order.insert(self._insertion_point(order, self._key_of(ref)), ref)
+            order.insert(insertion_point(order, keys, self._key_of(ref), self.reverse), ref)
         self.order = order
         self._index = {ref: i for i, ref in enumerate(order)}
-        self.cursor = _follow(old_cursor, old_order, self._index, order)
-
-    def _insertion_point(self, order: list[str], key: Any) -> int:
-        """Where a row with this sort key belongs in order (ascending, or descending)."""
-        keys, low, high = self._sort_keys, 0, len(order)
-        while low < high:
-            middle = (low + high) // 2
-            other = keys[order[middle]]
-            if (other > key) if self.reverse else (other < key):
-                low = middle + 1
-            else:
-                high = middle
-        return low
+        self.cursor = follow(old_cursor, old_order, self._index, order)
 
     def _reorder(self) -> None:
         old_order, old_cursor = self.order, self.cursor
@@ -269,20 +292,4 @@ class TableModel:
         shown.sort(key=self._sort_keys.__getitem__, reverse=self.reverse)
         self.order = shown
         self._index = {ref: i for i, ref in enumerate(shown)}
-        self.cursor = _follow(old_cursor, old_order, self._index, shown)
-
-
-def _follow(
-    cursor: str | None, old_order: list[str], index: Mapping[str, int], order: list[str]
-) -> str | None:
-    """The cursor's object if still shown, else its old next (then previous) neighbour."""
-    if cursor in index:
-        return cursor
-    if not order:
-        return None
-    position = old_order.index(cursor) if cursor in old_order else None
-    if position is not None:
-        after = (ref for ref in old_order[position + 1 :] if ref in index)
-        before = (ref for ref in reversed(old_order[:position]) if ref in index)
-        return next(after, None) or next(before, None) or order[0]
-    return order[0]
+        self.cursor = follow(old_cursor, old_order, self._index, shown)

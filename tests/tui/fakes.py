@@ -6,6 +6,9 @@ import threading
 from collections.abc import Iterable
 from dataclasses import replace
 
+import pytest
+
+from shmtop.clean import stale
 from shmtop.collect.usage import usage_of
 from shmtop.model import (
     ALL_KINDS,
@@ -25,6 +28,8 @@ from shmtop.model import (
     SysvShm,
     TmpfsStats,
 )
+from shmtop.model.contents import Member, Message
+from shmtop.tui import detail
 
 T0 = 1795300000  # 2026-11-21 22:26:40 UTC
 
@@ -150,3 +155,20 @@ def attach_map() -> AttachMap:
         unreadable=0,
         scanned=40,
     )  # fmt: skip
+
+
+# The members of sem(20) of mixed() (pid 101 alive, 102 exited, as attach_map() says), and
+# the messages of its msg(10): 2 messages, 11 bytes.
+MEMBERS = [Member(0, 3, 0, 0, 101), Member(1, 10, 2, 0, 102), Member(2, 0, 0, 1, 101)]
+MESSAGES = [Message(0, 1, 5, b"first"), Message(1, 700, 6, b"[b]x\x1b\n")]
+
+
+def fake_contents(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Members and messages of the fake objects (no kernel object behind them)."""
+
+    def members(obj: IpcObject) -> list[Member]:
+        return MEMBERS
+
+    monkeypatch.setattr(detail, "set_members", members)
+    monkeypatch.setattr(stale, "set_members", members)  # the leak verdicts read them too
+    monkeypatch.setattr(detail, "peek_messages", lambda obj: MESSAGES)

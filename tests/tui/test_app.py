@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import html
 import re
 import time
-from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -16,6 +14,7 @@ from shmtop.tui.detail import DetailScreen
 from shmtop.tui.help import HelpScreen
 from shmtop.tui.processes import KeyedTable, ProcessesScreen, ProcessObjectsScreen
 from tests.tui.fakes import FakeSource, attach_map, mixed, pshm, shm, snapshot
+from tests.tui.screen import screen_text, until
 
 SIZE = (160, 40)
 
@@ -23,13 +22,6 @@ SIZE = (160, 40)
 def make_app(objects: list | None = None, **kwargs: object) -> tuple[ShmtopApp, FakeSource]:
     source = FakeSource(snapshot(mixed() if objects is None else objects))
     return ShmtopApp(source=source, interval=60, kernel="6.0-test", **kwargs), source
-
-
-async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition never became true"
-        await pilot.pause(0.02)
 
 
 async def started(pilot: Pilot) -> ShmtopApp:
@@ -48,13 +40,6 @@ async def refreshed(pilot: Pilot, source: FakeSource, objects: list) -> None:
     app.action_refresh_now()
     await until(pilot, lambda: app.snapshot is source.current)
     await pilot.pause()
-
-
-def screen_text(app: ShmtopApp) -> str:
-    """What the terminal shows, as text (from Textual's own SVG screenshot)."""
-    svg = app.export_screenshot()
-    runs = re.findall(r"<text[^>]*>(.*?)</text>", svg, re.S)
-    return html.unescape("".join(re.sub(r"<[^>]+>", "", run) for run in runs)).replace("\xa0", " ")
 
 
 def table_lines(app: ShmtopApp) -> list[str]:

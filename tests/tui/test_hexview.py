@@ -23,7 +23,7 @@ from shmtop.tui.hexview import HexView
 from tests.holders import holders, waiting_for_zero
 from tests.ipcfactory import IpcFactory, unique
 from tests.privileges import run_as_nobody
-from tests.tui.test_app import until
+from tests.tui.screen import until
 
 SIZE = (120, 40)
 MiB = 1 << 20

@@ -15,7 +15,8 @@ from textual.pilot import Pilot
 
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.detail import DetailScreen
-from tests.tui.fakes import FakeSource, attach_map, mixed, snapshot
+from tests.tui.fakes import FakeSource, attach_map, fake_contents, mixed, snapshot
+from tests.tui.screen import until, verdicts_on_screen
 
 SIZE = (150, 34)
 
@@ -42,9 +43,8 @@ def after_first_snapshot(*keys: str) -> Callable[[Pilot], object]:
     async def run_before(pilot: Pilot) -> None:
         shmtop = pilot.app
         assert isinstance(shmtop, ShmtopApp)
-        while shmtop.snapshot is None or shmtop.model.context.verdicts is None:
-            await pilot.pause(0.02)  # the leak verdicts follow the first screen
-        await pilot.pause()
+        # The leak verdicts follow the first screen: wait until the terminal shows them.
+        await until(pilot, lambda: verdicts_on_screen(shmtop), timeout=10)
         await pilot.press(*keys)
         await pilot.pause()
 
@@ -72,11 +72,36 @@ def test_detail_view_of_a_segment_marked_for_removal(snap_compare) -> None:
         await keys(pilot)
         screen = pilot.app.screen
         assert isinstance(screen, DetailScreen)
-        while screen.verdict is None:  # judged in a thread
-            await pilot.pause(0.02)
+        await until(pilot, lambda: screen.verdict is not None)
         await pilot.pause()
 
     assert snap_compare(app(), terminal_size=SIZE, run_before=run)
+
+
+def detail_with_contents(*keys: str) -> Callable[[Pilot], object]:
+    """Keys to a detail view, then wait for its contents (read in a thread) and verdict."""
+    before = after_first_snapshot(*keys)
+
+    async def run(pilot: Pilot) -> None:
+        await before(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, DetailScreen)
+        await until(pilot, lambda: screen.contents is not None and screen.verdict is not None)
+        await pilot.pause()
+
+    return run
+
+
+def test_detail_view_of_a_semaphore_set_with_its_members(snap_compare, monkeypatch) -> None:
+    fake_contents(monkeypatch)
+    run = detail_with_contents(*["down"] * 4, "enter")  # sysv-sem:20
+    assert snap_compare(app(), terminal_size=(150, 40), run_before=run)
+
+
+def test_detail_view_of_a_queue_with_its_messages(snap_compare, monkeypatch) -> None:
+    fake_contents(monkeypatch)
+    run = detail_with_contents(*["down"] * 3, "enter")  # sysv-msg:10
+    assert snap_compare(app(), terminal_size=(150, 40), run_before=run)
 
 
 def test_help_screen(snap_compare) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shmtop.model import IpcObject
+from shmtop.model import IpcObject, Verdict
 from shmtop.tui.columns import Context
+from shmtop.tui.highlights import HIGHLIGHT_SECONDS
 from shmtop.tui.poller import diff_snapshots
-from shmtop.tui.tablemodel import HIGHLIGHT_SECONDS, TableModel
+from shmtop.tui.tablemodel import TableModel
 from tests.tui.fakes import mixed, msg, pshm, shm, snapshot
 
 ROOT = Context({0: "root"})
@@ -177,3 +178,102 @@ def test_an_object_new_in_the_same_poll_as_an_attach_scan_is_listed_once() -> No
     objects = by_ref([shm(1), shm(2)])
     model.apply(objects, ROOT, (["sysv-shm:2"], [], []), 1.0, used_differently=["sysv-shm:2"])
     assert model.order == ["sysv-shm:1", "sysv-shm:2"]
+
+
+# Leak verdicts: they arrive after the objects, for rows drawn (and sorted) without them ------
+
+
+def judged_context(stale: set[str], refs: list[str]) -> Context:
+    return Context({0: "root"}, None, {ref: Verdict(ref in stale, ("why",)) for ref in refs})
+
+
+def with_verdicts(model: TableModel, stale: set[str], judged: list[str], now: float) -> None:
+    """What the poller delivers: the same objects, new verdicts, the rows they change."""
+    context = judged_context(stale, list(model.objects))
+    model.apply(model.objects, context, ((), (), ()), now, judged=judged)
+
+
+def leak_cell(model: TableModel, ref: str) -> str:
+    return model.cells(ref)[[c.id for c in model.columns].index("leak")]
+
+
+def test_the_first_verdicts_reach_rows_drawn_without_them_and_highlight_nothing() -> None:
+    model = loaded(mixed())
+    assert leak_cell(model, "sysv-shm:2") == leak_cell(model, "posix-shm:/ring0") == "?"
+    order = model.order
+    with_verdicts(model, {"sysv-shm:2"}, list(model.objects), now=1.0)
+    assert (leak_cell(model, "sysv-shm:2"), leak_cell(model, "posix-shm:/ring0")) == ("yes", "")
+    assert not model.highlights
+    assert model.order is order  # not sorted by LEAK: the order was not even rebuilt
+
+
+def test_39000_first_verdicts_rebuild_nothing_when_not_sorted_by_leak() -> None:
+    model = loaded([shm(i) for i in range(39_000)])
+    drawn = model.order[:30]
+    assert {leak_cell(model, ref) for ref in drawn} == {"?"}
+    order = model.order
+    with_verdicts(model, set(drawn[::2]), list(model.objects), now=1.0)
+    assert model.order is order and not model.highlights
+    assert [leak_cell(model, ref) for ref in drawn[:4]] == ["yes", "", "yes", ""]
+
+
+def test_a_verdict_that_turns_highlights_its_leak_cell_and_keeps_the_mark() -> None:
+    model = loaded([shm(1), shm(2)])
+    with_verdicts(model, set(), list(model.objects), now=1.0)
+    model.toggle_selected("sysv-shm:1")
+    model.sort_by("leak")
+    with_verdicts(model, {"sysv-shm:2"}, ["sysv-shm:2"], now=2.0)
+    assert leak_cell(model, "sysv-shm:2") == "yes"
+    mark = model.highlighted("sysv-shm:2", 2.5)
+    assert mark is not None and mark.columns == frozenset({"leak"})
+    assert model.highlighted("sysv-shm:1", 2.5) is None
+    assert model.order == ["sysv-shm:2", "sysv-shm:1"]
+    assert model.selected == {"sysv-shm:1"}  # a verdict is no change to the marked object
+
+
+@given(
+    st.sets(st.integers(1, 80)),
+    st.sets(st.integers(1, 80)),
+    st.booleans(),
+    st.booleans(),
+    st.integers(0, 79),
+)
+def test_verdicts_applied_in_place_order_rows_as_a_full_sort_would(
+    stale_before: set[int], stale_after: set[int], first: bool, reverse: bool, cursor: int
+) -> None:
+    objects = [shm(i) for i in range(1, 81)]
+    refs = [f"sysv-shm:{i}" for i in range(1, 81)]
+
+    def sorted_by_leak(stale: set[int] | None) -> TableModel:
+        model = loaded(objects)
+        if stale is not None:
+            with_verdicts(model, {f"sysv-shm:{i}" for i in stale}, refs, now=1.0)
+        model.sort_by("leak")
+        if reverse:
+            model.sort_by("leak")
+        return model
+
+    model = sorted_by_leak(None if first else stale_before)
+    model.move_cursor(cursor)
+    followed = model.cursor
+    turned = refs if first else [f"sysv-shm:{i}" for i in stale_before ^ stale_after]
+    with_verdicts(model, {f"sysv-shm:{i}" for i in stale_after}, turned, now=2.0)
+    assert model.order == sorted_by_leak(stale_after).order
+    assert model.cursor == followed
+
+
+def test_each_view_keeps_its_own_sort_across_switches() -> None:
+    model = loaded([shm(1, size=300), shm(2, size=100), shm(3, size=200), *mixed()[3:]])
+    model.sort_by("owner")
+    model.sort_by("owner")
+    model.set_view("sysv-shm")
+    assert (model.sort_column, model.reverse) == ("id", False)  # its default, at first
+    model.sort_by("size")
+    model.sort_by("size")
+    model.set_view("sysv-sem")  # no SIZE column here
+    assert model.sort_column == "id"
+    model.set_view("sysv-shm")
+    assert (model.sort_column, model.reverse) == ("size", True)
+    assert model.order == ["sysv-shm:1", "sysv-shm:3", "sysv-shm:2"]
+    model.set_view("all")
+    assert (model.sort_column, model.reverse) == ("owner", True)
