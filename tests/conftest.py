@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -9,10 +7,9 @@ from typing import Any
 import pytest
 
 from tests.ipcfactory import IpcFactory
+from tests.mqueue_mount import MQUEUE_DIR, is_mounted, private_mqueue
 from tests.privileges import require_root
 from tests.sandbox import run_in_sandbox
-
-MQUEUE_DIR = "/dev/mqueue"
 
 
 @pytest.fixture
@@ -26,28 +23,14 @@ def ipc() -> Iterator[IpcFactory]:
 
 @pytest.fixture(scope="session")
 def mqueue_mounted() -> Iterator[str]:
-    """/dev/mqueue with the mqueue filesystem on it; unmounted again if this run mounted it."""
-    if _is_mqueue_mounted():
+    """/dev/mqueue with the mqueue filesystem on it: the host's if it has one, else one
+    mounted for this session alone (tests/mqueue_mount.py)."""
+    if is_mounted():
         yield MQUEUE_DIR
         return
     require_root("mounting the mqueue filesystem")
-    created = not os.path.isdir(MQUEUE_DIR)
-    os.makedirs(MQUEUE_DIR, exist_ok=True)
-    subprocess.run(["mount", "-t", "mqueue", "none", MQUEUE_DIR], check=True)
-    try:
-        yield MQUEUE_DIR
-    finally:
-        subprocess.run(["umount", MQUEUE_DIR], check=True)
-        if created:
-            os.rmdir(MQUEUE_DIR)
-
-
-def _is_mqueue_mounted() -> bool:
-    with open("/proc/self/mountinfo") as f:
-        return any(
-            line.split()[4] == MQUEUE_DIR and line.split(" - ")[1].startswith("mqueue ")
-            for line in f
-        )
+    with private_mqueue() as mounted:
+        yield mounted
 
 
 @pytest.fixture
