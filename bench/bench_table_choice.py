@@ -19,7 +19,7 @@ from textual.widgets import DataTable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from shmtop.tui.columns import Context
+from shmtop.columns import Context
 from shmtop.tui.tablemodel import TableModel
 from tests.tui.fakes import shm
 

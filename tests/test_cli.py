@@ -299,7 +299,7 @@ def test_commands_other_than_the_dashboard_do_not_import_ui_libraries(
 
 def test_the_collector_imports_no_ui_library() -> None:
     code = (
-        "import sys, shmtop.collect, shmtop.model, shmtop.export, shmtop.present;"
+        "import sys, shmtop.collect, shmtop.model, shmtop.export, shmtop.columns;"
         "shmtop.collect.collect_snapshot();"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))"
     )

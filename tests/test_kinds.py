@@ -9,17 +9,23 @@ import pytest
 from shmtop.clean.remove import IPC_FILESYSTEM, SYSV_REMOVE
 from shmtop.collect.sources import listed_sources
 from shmtop.collect.usage import USAGE
+from shmtop.columns import USE_TEXT
 from shmtop.describe import DESCRIBERS
 from shmtop.model import ALL_KINDS, Kind, PosixEntry
 from shmtop.model.jsonable import KIND_JSON
 from shmtop.model.kinds import KINDS, Address, MappedAs
 from shmtop.model.roots import Roots
+from shmtop.tui.views import VIEWS
 
 TABLES: dict[str, Mapping[Kind, object]] = {
     "model.kinds.KINDS": KINDS,
     "describe.DESCRIBERS": DESCRIBERS,
     "model.jsonable.KIND_JSON": KIND_JSON,
     "collect.usage.USAGE": USAGE,
+    "columns.USE_TEXT": USE_TEXT,
+    "tui.views (one view per kind)": {
+        kind: None for v in VIEWS for kind in v.kinds if len(v.kinds) == 1
+    },
 }
 
 

@@ -14,12 +14,14 @@ from shmtop.cli.options import add_kind_option, roots_of
 from shmtop.cli.output import note_unavailable, write_json
 from shmtop.cli.table import render_table
 from shmtop.collect import collect_snapshot
+from shmtop.columns import COLUMN_BY_ID, Context
 from shmtop.export import snapshot_json
 from shmtop.model import ALL_KINDS, Snapshot
-from shmtop.present import object_row
 
-HEADERS = ("REF", "KEY", "OWNER", "MODE", "SIZE", "USE", "PROCS", "CPID", "LPID", "CHANGED")
-RIGHT_ALIGNED = frozenset({4, 6, 7, 8})
+LISTED = tuple(
+    COLUMN_BY_ID[c]
+    for c in ("ref", "key", "owner", "mode", "size", "use", "procs", "cpid", "lpid", "changed")
+)
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
@@ -61,9 +63,13 @@ def _used_by(snapshot: Snapshot, pid: int, procfs: str) -> set[str]:
 
 
 def render_list(snapshot: Snapshot, only: set[str] | None = None) -> str:
+    """The table of objects: the dashboard's all-objects columns, less what it adds."""
+    ctx = Context(snapshot.users, snapshot.attach)
     rows = [
-        object_row(obj, snapshot.users, snapshot.attach)
+        [column.cell(obj, ctx) for column in LISTED]
         for obj in snapshot.objects
         if only is None or obj.ref in only
     ]
-    return render_table(HEADERS, rows, RIGHT_ALIGNED)
+    headers = [column.title for column in LISTED]
+    right = frozenset(i for i, column in enumerate(LISTED) if column.right)
+    return render_table(headers, rows, right)

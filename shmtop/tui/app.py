@@ -15,8 +15,8 @@ from textual.screen import Screen
 from textual.widgets import Tab, Tabs
 
 from shmtop.collect import Collector, Roots
+from shmtop.columns import Context
 from shmtop.model import Snapshot
-from shmtop.tui.columns import VIEWS, Context
 from shmtop.tui.detail import DetailScreen
 from shmtop.tui.filter import FilterInput
 from shmtop.tui.footer import KeyFooter
@@ -31,6 +31,7 @@ from shmtop.tui.removing import RemovalActions
 from shmtop.tui.safe import tell
 from shmtop.tui.table import ObjectTable
 from shmtop.tui.tablemodel import TableModel
+from shmtop.tui.views import VIEWS
 
 Source = Callable[[bool], Snapshot]  # source(attachers) -> snapshot
 

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from shmtop.clean.permission import denied
+from shmtop.columns import Context
 from shmtop.describe import Field, describe, describe_use
 from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.inspect import (
@@ -28,7 +29,6 @@ from shmtop.inspect import (
 )
 from shmtop.model import AttachMap, IpcObject, PosixMq, SysvMsg, SysvSem, Verdict
 from shmtop.names import escape_name
-from shmtop.tui.columns import Context
 from shmtop.tui.footer import KeyFooter
 from shmtop.tui.hexscreen import HexScreen
 from shmtop.tui.safe import plain, plain_line, tell

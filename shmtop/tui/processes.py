@@ -17,10 +17,10 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from shmtop.columns import COLUMN_BY_ID, NONE, Context
 from shmtop.humanize import human_bytes
 from shmtop.model import AttachMap, IpcObject, ProcessUse
 from shmtop.names import escape_text, owner_text
-from shmtop.present import NONE, size_text
 from shmtop.tui.footer import KeyFooter
 from shmtop.tui.safe import plain, printable
 
@@ -187,6 +187,6 @@ def _object_row(
     maps, fds = (mine[0].maps, mine[0].fds) if mine else (0, 0)
     obj = objects.get(ref)
     size = getattr(obj, "size", None) if obj is not None else None
-    shown_size = NONE if obj is None else size_text(obj)
+    shown_size = NONE if obj is None else COLUMN_BY_ID["size"].cell(obj, Context({}))
     return (Cell(ref, ref), Cell(str(maps), maps), Cell(str(fds), fds),
             Cell(shown_size, -1 if size is None else size))  # fmt: skip

@@ -19,9 +19,10 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from shmtop.tui.columns import Column, column_widths
+from shmtop.columns import Column
 from shmtop.tui.safe import printable
 from shmtop.tui.tablemodel import TableModel
+from shmtop.tui.views import column_widths
 
 GAP = 1
 

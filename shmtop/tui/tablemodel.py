@@ -12,11 +12,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from shmtop.columns import Column, Context, ref_key, search_text
 from shmtop.model import ALL_KINDS, IpcObject, Verdict
 from shmtop.tui.cellcache import CellCache
-from shmtop.tui.columns import VIEW_BY_ID, VIEWS, Column, Context, View, ref_key, search_text
 from shmtop.tui.highlights import Highlight, Highlights
 from shmtop.tui.ordering import follow, insertion_point
+from shmtop.tui.views import VIEW_BY_ID, VIEWS, View
 
 
 @dataclass

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shmtop.columns import Context
 from shmtop.model import IpcObject, Verdict
-from shmtop.tui.columns import Context
 from shmtop.tui.highlights import HIGHLIGHT_SECONDS
 from shmtop.tui.poller import diff_snapshots
 from shmtop.tui.tablemodel import TableModel

@@ -1,0 +1,234 @@
+"""The one vocabulary of columns, shared by `shmtop list` and the dashboard (no UI library).
+
+A column computes one raw value from an object (and the context: user names, who uses what,
+leak verdicts); its cell text is formatted from that value and its sort key derived from it,
+so what a column shows and how it sorts never disagree. Untrusted text (names, owners) is
+escaped here, through shmtop.names, and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+from shmtop.humanize import human_bytes, local_time, octal_mode
+from shmtop.model import (
+    ALL_KINDS,
+    AttachMap,
+    FileType,
+    IpcObject,
+    Kind,
+    PosixEntry,
+    PosixSem,
+    SysvShm,
+    Verdict,
+)
+from shmtop.model.kinds import spec_of
+from shmtop.names import escape_name, owner_text
+
+NONE = "-"
+Users = Mapping[int, "str | None"]
+SortKey = tuple[Any, ...]
+
+
+class Context(NamedTuple):
+    """What cells need besides the object: user names, and who attaches what."""
+
+    users: Users
+    attach: AttachMap | None = None
+    verdicts: Mapping[str, Verdict] | None = None  # leak verdicts of the latest attach scan
+
+
+def known(value: Any) -> SortKey:
+    """Unknown values sort after known ones, whatever their type."""
+    return (1, 0) if value is None else (0, value)
+
+
+def _or_none(text: Callable[[Any], str]) -> Callable[[Any], str]:
+    return lambda value: NONE if value is None else text(value)
+
+
+class Column(NamedTuple):
+    """A column: `value` of an object, its `text`, its sort key (`order`)."""
+
+    id: str
+    title: str
+    width: int
+    value: Callable[[IpcObject, Context], Any]
+    text: Callable[[Any], str] = _or_none(str)
+    order: Callable[[Any], Any] = known
+    right: bool = False
+    flex: bool = False  # takes a share of spare width (long names)
+    verdict: bool = False  # reads the leak verdicts: redrawn (and re-sorted) when they arrive
+
+    def cell(self, obj: IpcObject, ctx: Context) -> str:
+        return self.text(self.value(obj, ctx))
+
+    def sort(self, obj: IpcObject, ctx: Context) -> Any:
+        return self.order(self.value(obj, ctx))
+
+
+_KIND_ORDER = {kind: i for i, kind in enumerate(ALL_KINDS)}
+
+
+def ref_key(obj: IpcObject) -> SortKey:
+    """Kind order, namespace, then id or name: unique, and ids sort as numbers."""
+    if isinstance(obj, PosixEntry):
+        return (_KIND_ORDER[obj.kind], obj.ns, 0, obj.name)
+    return (_KIND_ORDER[obj.kind], obj.ns, obj.id, b"")
+
+
+# What an object is being used for ------------------------------------------------------------
+
+
+class Use(NamedTuple):
+    """The use figure (sorted by) and how it reads."""
+
+    amount: int | None
+    text: str
+
+
+def _plural(n: int, word: str, suffix: str = "s") -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}{suffix}"
+
+
+def _segment_use(s: SysvShm) -> str:
+    flags = [flag for flag, on in (("dest", s.dest), ("locked", s.locked)) if on]
+    return ", ".join([_plural(s.nattch, "attach", "es"), *flags])
+
+
+def _semaphore_value(s: PosixSem) -> str:
+    if s.value is None:
+        return NONE
+    waiting = f", {s.waiters} waiting" if s.waiters else ""
+    return f"value {s.value}{waiting}"
+
+
+USE_TEXT: Mapping[Kind, Callable[[Any], str]] = {
+    Kind.SYSV_SHM: _segment_use,
+    Kind.SYSV_MSG: lambda q: _plural(q.qnum, "msg"),
+    Kind.SYSV_SEM: lambda s: _plural(s.nsems, "sem"),
+    Kind.POSIX_SHM: lambda e: _plural(e.nlink, "link") if e.nlink > 1 else NONE,
+    Kind.POSIX_SEM: _semaphore_value,
+    Kind.POSIX_MQ: lambda q: NONE if q.curmsgs is None else _plural(q.curmsgs, "msg"),
+}
+
+
+def use_of(obj: IpcObject, ctx: Context | None = None) -> Use:
+    if isinstance(obj, PosixEntry) and obj.type is not FileType.FILE:
+        return Use(None, f"{obj.type.value}, not IPC")
+    return Use(spec_of(obj).use(obj), USE_TEXT[obj.kind](obj))
+
+
+# Who uses it ----------------------------------------------------------------------------------
+
+
+class Procs(NamedTuple):
+    """Processes seen using it, how many more may be unseen, and whether /proc hides more."""
+
+    seen: int
+    unknown: int
+    hidden: bool
+
+    def text(self) -> str:
+        if self.hidden:
+            return f"{self.seen}+?"
+        return f"{self.seen}+{self.unknown}?" if self.unknown else str(self.seen)
+
+
+def procs_of(obj: IpcObject, ctx: Context) -> Procs | None:
+    """None where nothing is known: no scan yet, or a set or queue nobody waits on (they
+    cannot be attached; their waiters, when seen, are their users)."""
+    attach = ctx.attach
+    if attach is None:
+        return None
+    seen = len(attach.attachers.get(obj.ref, ()))
+    if not spec_of(obj).attachable:
+        return Procs(seen, 0, False) if seen else None
+    return Procs(seen, attach.unknown.get(obj.ref, 0), attach.hidden is not None)
+
+
+def _procs_order(procs: Procs | None) -> SortKey:
+    return known(None if procs is None else (procs.seen, procs.unknown))
+
+
+# Leaked? --------------------------------------------------------------------------------------
+
+
+def verdict_of(obj: IpcObject, ctx: Context) -> Verdict | None:
+    return ctx.verdicts.get(obj.ref) if ctx.verdicts is not None else None
+
+
+def _leak_text(verdict: Verdict | None) -> str:
+    """ "yes" when it looks leaked (the detail view says why), "" when in use, "?" when not
+    judged yet or when it cannot be judged (the detail view says what is unknown)."""
+    if verdict is None or verdict.unknown:
+        return "?"
+    return "yes" if verdict.stale else ""
+
+
+def _leak_order(verdict: Verdict | None) -> SortKey:
+    """Leaked first, then in use, then not judged."""
+    return (2,) if verdict is None or verdict.unknown else (0,) if verdict.stale else (1,)
+
+
+# Recorded pids and times ----------------------------------------------------------------------
+
+
+def _pid_in(column: str) -> Callable[[IpcObject, Context], int | None]:
+    """The pid an object records that the all-objects table shows in `column`."""
+
+    def value(obj: IpcObject, ctx: Context) -> int | None:
+        pids = spec_of(obj).recorded_pids(obj)
+        return next((r.pid for r in pids if r.column == column), None)
+
+    return value
+
+
+def _when(epoch: float | None) -> str:
+    return local_time(epoch)
+
+
+def _key_text(key: int) -> str:
+    return f"0x{key:08x}"
+
+
+def _owner(obj: IpcObject, ctx: Context) -> tuple[str, int]:
+    return (owner_text(obj.uid, ctx.users), obj.uid)
+
+
+ALL_COLUMNS: tuple[Column, ...] = (
+    Column("kind", "KIND", 9, lambda o, c: o.kind, str, lambda k: _KIND_ORDER[k]),
+    Column("ref", "REF", 24, lambda o, c: o, lambda o: o.ref, ref_key, flex=True),
+    Column("key", "KEY", 10, lambda o, c: spec_of(o).key(o), _or_none(_key_text)),
+    Column("name", "NAME", 18, lambda o, c: getattr(o, "name", None), _or_none(escape_name),
+           flex=True),
+    Column("owner", "OWNER", 9, _owner, lambda owner: owner[0], lambda owner: owner),
+    Column("mode", "MODE", 4, lambda o, c: o.mode, octal_mode, lambda mode: mode),
+    Column("size", "SIZE", 6, lambda o, c: spec_of(o).size(o), _or_none(human_bytes),
+           right=True),
+    Column("use", "USE", 17, use_of, lambda use: use.text, lambda use: known(use.amount)),
+    Column("procs", "PROCS", 6, procs_of, _or_none(Procs.text), _procs_order, right=True),
+    Column("leak", "LEAK", 4, verdict_of, _leak_text, _leak_order, verdict=True),
+    Column("cpid", "CPID", 7, _pid_in("cpid"), right=True),
+    Column("lpid", "LPID", 7, _pid_in("lpid"), right=True),
+    Column("changed", "CHANGED", 19, lambda o, c: spec_of(o).changed_at(o), _when),
+)  # fmt: skip
+COLUMN_BY_ID = {column.id: column for column in ALL_COLUMNS}
+
+
+def field(
+    attr: str, title: str, width: int, text: Callable[[Any], str] = str, right: bool = True
+) -> Column:
+    """A column showing one field of the model; None shows as '-' and sorts last."""
+    return Column(attr, title, width, lambda o, c: getattr(o, attr), _or_none(text), known, right)
+
+
+def search_text(obj: IpcObject, ctx: Context) -> str:
+    """What a filter matches: reference, name, key in hex and decimal, owner (lower case)."""
+    parts = [obj.ref, owner_text(obj.uid, ctx.users)]
+    if isinstance(obj, PosixEntry):
+        parts.append(escape_name(obj.name))
+    else:
+        parts += [f"0x{obj.key:08x}", str(obj.key)]
+    return "\n".join(parts).lower()

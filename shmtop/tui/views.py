@@ -1,0 +1,181 @@
+"""The dashboard's views: one table of every kind, and one per kind with its own fields.
+
+Columns come from the one vocabulary shared with `shmtop list` (shmtop.columns); this module
+says which each view shows, and how spare width is shared. No Textual here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from shmtop.columns import ALL_COLUMNS, COLUMN_BY_ID, NONE, Column, Context, field
+from shmtop.humanize import human_bytes, local_time
+from shmtop.model import ALL_KINDS, IpcObject, Kind, PosixEntry, SysvShm
+
+
+class View(NamedTuple):
+    id: str
+    title: str
+    kinds: frozenset[Kind]
+    columns: tuple[Column, ...]
+    default_sort: str
+
+
+def _when(value: float) -> str:
+    return local_time(value)
+
+
+def _ns_when(value: int) -> str:
+    return local_time(value / 1e9)
+
+
+def _id_column() -> Column:
+    return field("id", "ID", 10)
+
+
+def _status(obj: IpcObject, ctx: Context) -> str:
+    if not isinstance(obj, SysvShm):
+        return NONE
+    flags = [flag for flag, on in (("dest", obj.dest), ("locked", obj.locked)) if on]
+    return ",".join(flags) or NONE
+
+
+def _shared(column_id: str) -> Column:
+    """A column of the all-objects view, reused in a per-kind view."""
+    return COLUMN_BY_ID[column_id]
+
+
+def _as_text(text: Any) -> str:
+    return str(text)
+
+
+_COMMON_SYSV = (_id_column(), _shared("key"), _shared("owner"), _shared("mode"))
+_COMMON_POSIX = (
+    _shared("name")._replace(width=28),
+    _shared("owner"),
+    _shared("mode"),
+    _shared("procs"),
+    _shared("leak"),
+)
+FLEX_MAX = 64  # a flexible column grows to at most this many cells
+
+
+def column_widths(columns: tuple[Column, ...], available: int, gap: int) -> list[int]:
+    """Each column's width: its own, plus an equal share of spare width for flexible ones."""
+    widths = [column.width for column in columns]
+    flexible = [i for i, column in enumerate(columns) if column.flex]
+    spare = available - sum(widths) - gap * len(columns)
+    if spare <= 0 or not flexible:
+        return widths
+    for i in flexible:
+        widths[i] = min(FLEX_MAX, widths[i] + spare // len(flexible))
+    return widths
+
+
+def _type_text(obj: IpcObject, ctx: Context) -> str:
+    return obj.type.value if isinstance(obj, PosixEntry) else NONE
+
+
+def _type_column() -> Column:
+    return Column("type", "TYPE", 9, _type_text, _as_text, _as_text)  # text sorts as itself
+
+
+VIEWS: tuple[View, ...] = (
+    View("all", "All", frozenset(ALL_KINDS), ALL_COLUMNS, "ref"),
+    View(
+        Kind.SYSV_SHM.value,
+        "SysV shm",
+        frozenset({Kind.SYSV_SHM}),
+        (
+            *_COMMON_SYSV,
+            field("size", "SIZE", 7, human_bytes),
+            field("nattch", "NATTCH", 6),
+            _shared("procs"),  # mappings and processes differ: both are shown
+            _shared("leak"),
+            Column("status", "STATUS", 11, _status, _as_text, _as_text),
+            field("cpid", "CPID", 7),
+            field("lpid", "LPID", 7),
+            field("atime", "ATTACHED", 19, _when, right=False),
+            field("dtime", "DETACHED", 19, _when, right=False),
+            field("ctime", "CHANGED", 19, _when, right=False),
+            field("rss", "RSS", 7, human_bytes),
+            field("swap", "SWAP", 7, human_bytes),
+        ),
+        "id",
+    ),
+    View(
+        Kind.SYSV_MSG.value,
+        "SysV msg",
+        frozenset({Kind.SYSV_MSG}),
+        (
+            *_COMMON_SYSV,
+            field("qnum", "MSGS", 6),
+            _shared("leak"),
+            field("cbytes", "BYTES", 7, human_bytes),
+            field("qbytes", "MAX", 7, human_bytes),
+            field("lspid", "LSPID", 7),
+            field("lrpid", "LRPID", 7),
+            field("stime", "SENT", 19, _when, right=False),
+            field("rtime", "RECEIVED", 19, _when, right=False),
+            field("ctime", "CHANGED", 19, _when, right=False),
+        ),
+        "id",
+    ),
+    View(
+        Kind.SYSV_SEM.value,
+        "SysV sem",
+        frozenset({Kind.SYSV_SEM}),
+        (
+            *_COMMON_SYSV,
+            field("nsems", "NSEMS", 6),
+            _shared("leak"),
+            field("otime", "LAST OP", 19, _when, right=False),
+            field("ctime", "CHANGED", 19, _when, right=False),
+        ),
+        "id",
+    ),
+    View(
+        Kind.POSIX_SHM.value,
+        "POSIX shm",
+        frozenset({Kind.POSIX_SHM}),
+        (
+            *_COMMON_POSIX,
+            _type_column(),
+            field("size", "SIZE", 7, human_bytes),
+            field("allocated", "ALLOC", 7, human_bytes),
+            field("nlink", "LINKS", 5),
+            field("inode", "INODE", 9),
+            field("mtime_ns", "MODIFIED", 19, _ns_when, right=False),
+        ),
+        "name",
+    ),
+    View(
+        Kind.POSIX_SEM.value,
+        "POSIX sem",
+        frozenset({Kind.POSIX_SEM}),
+        (
+            *_COMMON_POSIX,
+            _type_column(),
+            field("value", "VALUE", 6),
+            field("waiters", "WAITING", 7),
+            field("mtime_ns", "MODIFIED", 19, _ns_when, right=False),
+        ),
+        "name",
+    ),
+    View(
+        Kind.POSIX_MQ.value,
+        "POSIX mq",
+        frozenset({Kind.POSIX_MQ}),
+        (
+            *_COMMON_POSIX,
+            field("curmsgs", "MSGS", 5),
+            field("maxmsg", "MAXMSG", 6),
+            field("msgsize", "MSGSIZE", 7),
+            field("qsize", "BYTES", 7, human_bytes),
+            field("notify_pid", "NOTIFY", 7),
+            field("mtime_ns", "LAST I/O", 19, _ns_when, right=False),
+        ),
+        "name",
+    ),
+)
+VIEW_BY_ID = {view.id: view for view in VIEWS}
