@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -34,46 +35,52 @@ from shmtop.tui import detail
 T0 = 1795300000  # 2026-11-21 22:26:40 UTC
 
 
-def shm(id: int, **fields: object) -> SysvShm:
-    base = SysvShm(id, 0x5EED0000 + id, 0o600, False, False, 4096 * id, 100 + id, 100 + id,
-                   1, 0, 0, 0, 0, T0, None, T0, 4096, 0)  # fmt: skip
-    return replace(base, **fields)
+def shm(id: int, **fields: Any) -> SysvShm:
+    """A segment, attached once, made at T0 by pid 100 + id; `fields` replace any field."""
+    values: dict[str, Any] = dict(
+        id=id, key=0x5EED0000 + id, mode=0o600, dest=False, locked=False, size=4096 * id,
+        cpid=100 + id, lpid=100 + id, nattch=1, uid=0, gid=0, cuid=0, cgid=0,
+        atime=T0, dtime=None, ctime=T0, rss=4096, swap=0,
+    )  # fmt: skip
+    return SysvShm(**{**values, **fields})
 
 
-def msg(id: int, **fields: object) -> SysvMsg:
-    base = SysvMsg(id, 0x1234000 + id, 0o620, 0, 0, 0, 0, 0, 0, 0, 0, None, None, T0, 16384)
-    return replace(base, **fields)
+def msg(id: int, **fields: Any) -> SysvMsg:
+    """An empty queue made at T0, never sent to."""
+    values: dict[str, Any] = dict(
+        id=id, key=0x1234000 + id, mode=0o620, cbytes=0, qnum=0, lspid=0, lrpid=0,
+        uid=0, gid=0, cuid=0, cgid=0, stime=None, rtime=None, ctime=T0, qbytes=16384,
+    )  # fmt: skip
+    return SysvMsg(**{**values, **fields})
 
 
-def sem(id: int, **fields: object) -> SysvSem:
-    return replace(SysvSem(id, 0, 0o600, 3, 0, 0, 0, 0, None, T0), **fields)
+def sem(id: int, **fields: Any) -> SysvSem:
+    """A set of three made at T0, never operated on."""
+    values: dict[str, Any] = dict(
+        id=id, key=0, mode=0o600, nsems=3, uid=0, gid=0, cuid=0, cgid=0, otime=None, ctime=T0,
+    )  # fmt: skip
+    return SysvSem(**{**values, **fields})
 
 
-def _entry(name: bytes, size: int) -> tuple[object, ...]:
-    return (name, FileType.FILE, size, size, 0, 0, 0o600, T0 * 10**9, T0 * 10**9, 27, 1000, 1)
+def _entry(name: bytes, size: int) -> dict[str, Any]:
+    return dict(
+        name=name, type=FileType.FILE, size=size, allocated=size, uid=0, gid=0, mode=0o600,
+        mtime_ns=T0 * 10**9, ctime_ns=T0 * 10**9, dev=27, inode=1000, nlink=1,
+    )  # fmt: skip
 
 
-def pshm(name: bytes, size: int = 4096, **fields: object) -> PosixShm:
-    return replace(PosixShm(*_entry(name, size)), **fields)  # type: ignore[arg-type]
+def pshm(name: bytes, size: int = 4096, **fields: Any) -> PosixShm:
+    return PosixShm(**{**_entry(name, size), **fields})
 
 
-def psem(name: bytes, value: int = 1, **fields: object) -> PosixSem:
-    base = PosixSem(*_entry(name, 32), value=value, waiters=0)  # type: ignore[arg-type]
-    return replace(base, **fields)
+def psem(name: bytes, value: int = 1, **fields: Any) -> PosixSem:
+    return PosixSem(**{**_entry(name, 32), "value": value, "waiters": 0, **fields})
 
 
-def pmq(name: bytes, curmsgs: int = 0, **fields: object) -> PosixMq:
-    base = PosixMq(
-        *_entry(name, 80),
-        qsize=curmsgs * 10,
-        notify=0,
-        signo=0,  # type: ignore[arg-type]
-        notify_pid=0,
-        curmsgs=curmsgs,
-        maxmsg=10,
-        msgsize=64,
-    )
-    return replace(base, **fields)
+def pmq(name: bytes, curmsgs: int = 0, **fields: Any) -> PosixMq:
+    queue = dict(qsize=curmsgs * 10, notify=0, signo=0, notify_pid=0, curmsgs=curmsgs,
+                 maxmsg=10, msgsize=64)  # fmt: skip
+    return PosixMq(**{**_entry(name, 80), **queue, **fields})
 
 
 def snapshot(objects: Iterable[IpcObject], time: float = T0 + 60) -> Snapshot:
