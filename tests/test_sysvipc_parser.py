@@ -213,18 +213,38 @@ when = st.one_of(st.none(), st.integers(1, 2**63))
 @st.composite
 def kernel_msg(draw: st.DrawFn) -> SysvMsg:
     return SysvMsg(
-        draw(st.integers(0, 2**31 - 1)), draw(u32), draw(st.integers(0, 0o777)), draw(u64),
-        draw(u64), draw(st.integers(0, 2**22)), draw(st.integers(0, 2**22)), draw(u32),
-        draw(u32), draw(u32), draw(u32), draw(when), draw(when), draw(when), None,
-    )  # fmt: skip
+        id=draw(st.integers(0, 2**31 - 1)),
+        key=draw(u32),
+        mode=draw(st.integers(0, 0o777)),
+        cbytes=draw(u64),
+        qnum=draw(u64),
+        lspid=draw(st.integers(0, 2**22)),
+        lrpid=draw(st.integers(0, 2**22)),
+        uid=draw(u32),
+        gid=draw(u32),
+        cuid=draw(u32),
+        cgid=draw(u32),
+        stime=draw(when),
+        rtime=draw(when),
+        ctime=draw(when),
+        qbytes=None,
+    )
 
 
 @st.composite
 def kernel_sem(draw: st.DrawFn) -> SysvSem:
     return SysvSem(
-        draw(st.integers(0, 2**31 - 1)), draw(u32), draw(st.integers(0, 0o777)), draw(u64),
-        draw(u32), draw(u32), draw(u32), draw(u32), draw(when), draw(when),
-    )  # fmt: skip
+        id=draw(st.integers(0, 2**31 - 1)),
+        key=draw(u32),
+        mode=draw(st.integers(0, 0o777)),
+        nsems=draw(u64),
+        uid=draw(u32),
+        gid=draw(u32),
+        cuid=draw(u32),
+        cgid=draw(u32),
+        otime=draw(when),
+        ctime=draw(when),
+    )
 
 
 def signed(key: int) -> int:
