@@ -132,11 +132,13 @@ class _Judge:
     # System V queues and sets -------------------------------------------------------------
 
     def _queue(self, queue: SysvMsg, attach: AttachMap) -> Verdict:
-        users = self._users(queue, attach, "may be waiting on it")
-        if users is not None:
-            return users
+        seen = who_uses(queue, attach)
+        if seen:
+            return _in_use("; ".join(seen))
         recorded = [(r.role, r.pid, r.since) for r in spec_of(queue).recorded_pids(queue)]
-        return self._idle_with_pids(recorded, latest_time(queue.stime, queue.rtime, queue.ctime))
+        last_used = latest_time(queue.stime, queue.rtime, queue.ctime)
+        by_pids = self._idle_with_pids(recorded, last_used)
+        return _evidence_first(by_pids, self._users(queue, attach, "may be waiting on it"))
 
     def _semaphore_set(self, semset: SysvSem, attach: AttachMap) -> Verdict:
         members = set_members(semset)
@@ -168,23 +170,29 @@ class _Judge:
     def _posix(self, entry: PosixShm | PosixSem | PosixMq, attach: AttachMap) -> Verdict:
         if entry.type is not FileType.FILE:
             return _in_use(f"a {entry.type.value}, not a shared memory object: never removed")
-        users = self._users(entry, attach)
-        if users is not None:
-            return users
-        for recorded in spec_of(entry).recorded_pids(entry):  # a queue's notify pid
-            if recorded.pid > 0:
-                notify = self._gone(recorded.role, recorded.pid, recorded.since)
-                if isinstance(notify, Verdict):
-                    return notify
+        seen = who_uses(entry, attach)
+        if seen:
+            return _in_use("; ".join(seen))
         changed = max(entry.mtime_ns, entry.ctime_ns or 0) // 1_000_000_000
         idle = self._idle(changed, "unchanged")
-        if isinstance(idle, Verdict):
-            return idle
+        doubts = [self._notify_pid(entry), idle, self._users(entry, attach)]
+        for doubt in sorted((d for d in doubts if isinstance(d, Verdict)), key=_doubt_last):
+            return doubt  # evidence of use first, then what could not be known
+        assert isinstance(idle, str)
         reasons = ["no process maps it or holds it open", idle]
         if self.ignored:
             pids = ", ".join(map(str, sorted(self.ignored)))
             reasons.append(f"processes {pids} not inspected (--ignore-unreadable)")
         return Verdict(True, tuple(reasons))
+
+    def _notify_pid(self, entry: PosixShm | PosixSem | PosixMq) -> Verdict | None:
+        """A queue's notify pid: in use while it lives."""
+        for recorded in spec_of(entry).recorded_pids(entry):
+            if recorded.pid > 0:
+                notify = self._gone(recorded.role, recorded.pid, recorded.since)
+                if isinstance(notify, Verdict):
+                    return notify
+        return None
 
     # Shared -------------------------------------------------------------------------------
 
@@ -246,6 +254,17 @@ def _waiting_members(members: list[Member]) -> str:
         if m.zcnt:
             parts.append(f"member {m.num}: {m.zcnt} waiting for zero")
     return "; ".join(parts)
+
+
+def _evidence_first(judged: Verdict, doubt: Verdict | None) -> Verdict:
+    """A verdict of use on evidence stands over a doubt; a doubt stands over a leak."""
+    if doubt is None or not (judged.stale or judged.unknown):
+        return judged
+    return doubt
+
+
+def _doubt_last(verdict: Verdict) -> bool:
+    return verdict.unknown
 
 
 def _in_use(reason: str) -> Verdict:
