@@ -44,10 +44,9 @@ from shmtop.model import (
 from shmtop.model.contents import Member
 from shmtop.model.kinds import spec_of
 from shmtop.model.use import PidLife, latest_time, pid_state
-from shmtop.model.verdict import Verdict
+from shmtop.model.verdict import DEFAULT_MIN_AGE, Verdict
 from shmtop.names import escape_text
 
-DEFAULT_MIN_AGE = 600.0
 GONE = {"exited": "exited", "reused": "exited (its pid now names a later process)"}
 
 

@@ -6,14 +6,12 @@ import argparse
 import pwd
 from typing import Any
 
-from shmtop.clean.stale import DEFAULT_MIN_AGE, verdicts
+from shmtop.clean.stale import verdicts
 from shmtop.cli.doubt import vouch_lines
-from shmtop.cli.durations import duration
 from shmtop.cli.errors import EXIT_OK, EXIT_USAGE, CliError
-from shmtop.cli.options import add_kind_option, roots_of
+from shmtop.cli.options import roots_of
 from shmtop.cli.output import write_json
 from shmtop.cli.removal import (
-    add_removal_options,
     exit_status,
     remove_all,
     results_json,
@@ -22,42 +20,6 @@ from shmtop.cli.removal import (
 from shmtop.collect import collect_snapshot
 from shmtop.export import doubt_json
 from shmtop.model import ALL_KINDS
-
-
-def add_parser(commands: Any) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = commands.add_parser(
-        "clean",
-        help="find leaked objects and why; remove them with --yes (dry run by default)",
-        description="List the objects that look leaked, each with its reasons: a dry run. "
-        "With --yes, remove them; each removal first checks the object is still the one found.",
-    )
-    parser.add_argument(
-        "--min-age",
-        type=duration,
-        default=DEFAULT_MIN_AGE,
-        metavar="DURATION",
-        help="POSIX objects, queues and sets unchanged or idle for less are in "
-        "use (default 10m; 600, 90s, 10m, 2h, 1d)",
-    )
-    parser.add_argument(
-        "--user",
-        action="append",
-        metavar="NAME",
-        help="only objects owned by this user (name or uid; repeatable)",
-    )
-    add_kind_option(parser)
-    parser.add_argument(
-        "--ignore-unreadable",
-        type=int,
-        action="append",
-        default=[],
-        metavar="PID",
-        help="vouch that process PID, whose /proc cannot be read, uses no POSIX object "
-        "(otherwise it may use any, and none is stale); repeatable",
-    )
-    add_removal_options(parser)
-    parser.set_defaults(command="clean", run=run)
-    return parser
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,40 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 from shmtop.cli.errors import CliError
 from shmtop.cli.keymap import load_keymap
 from shmtop.cli.options import roots_of
 from shmtop.model.roots import Roots
-
-KEYMAP_HELP = "TOML file of binding id = key(s), e.g. 'app.quit = \"ctrl+q\"' (see the help screen)"
-
-
-def add_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--interval",
-        type=positive_seconds,
-        default=2.0,
-        metavar="SECONDS",
-        help="seconds between refreshes (default 2; + and - change it while running)",
-    )
-    parser.add_argument("--keymap", type=Path, default=None, metavar="FILE", help=KEYMAP_HELP)
-    parser.add_argument(
-        "--backup",
-        metavar="DIR",
-        help="in the dashboard, save each object's bytes and fields under DIR before removing it",
-    )
-
-
-def positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0.1 <= value <= 3600:
-        raise argparse.ArgumentTypeError("the interval must be between 0.1 and 3600 seconds")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

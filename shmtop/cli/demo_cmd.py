@@ -5,27 +5,13 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from shmtop.cli import dashboard_cmd
 from shmtop.cli.errors import CliError
 from shmtop.cli.keymap import load_keymap
 from shmtop.cli.options import roots_of
 from shmtop.demo import DemoWorkload, StartFailed
-
-
-def add_parser(commands: Any) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = commands.add_parser(
-        "demo",
-        help="run a small IPC workload (with leaks) until Ctrl-C, then remove it all",
-        description="Start processes that use every kind of IPC object, plus a few leaked "
-        "objects whose creator has exited. Ctrl-C or SIGTERM stops them and removes "
-        "everything the demo made.",
-    )
-    parser.add_argument("--dashboard", action="store_true", help="also open the dashboard on it")
-    dashboard_cmd.add_options(parser)
-    parser.set_defaults(command="demo", run=run)
-    return parser
 
 
 class _Terminated(Exception):

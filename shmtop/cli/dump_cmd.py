@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from shmtop.clean.permission import denied
 from shmtop.cli.errors import EXIT_USAGE, CliError
@@ -13,32 +12,6 @@ from shmtop.cli.options import roots_of
 from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.inspect import ContentReader, hexdump_lines, open_reader
 from shmtop.model import SysvShm
-
-
-def add_parser(commands: Any) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = commands.add_parser(
-        "dump",
-        help="an object's bytes, as hexdump -C prints them",
-        description="Print a segment's or POSIX object's bytes exactly as `hexdump -C -s OFFSET "
-        "-n LENGTH` would, with absolute offsets. Nothing is changed by reading (see README).",
-    )
-    parser.add_argument("ref", metavar="REF", help="e.g. sysv-shm:32769 or posix-shm:/ring0")
-    parser.add_argument("--offset", type=size_argument, default=0, metavar="N",
-                        help="start at byte N (decimal, or hex as 0x...)")  # fmt: skip
-    parser.add_argument("--length", type=size_argument, default=None, metavar="N",
-                        help="at most N bytes (default: to the end)")  # fmt: skip
-    parser.set_defaults(command="dump", run=run)
-    return parser
-
-
-def size_argument(text: str) -> int:
-    try:
-        value = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number (decimal or 0x...)") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must not be negative")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

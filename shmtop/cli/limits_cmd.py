@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from shmtop.cli.options import roots_of
 from shmtop.cli.output import note_unavailable, write_json
@@ -53,17 +52,6 @@ ROWS: tuple[tuple[str, str | None, str | None], ...] = (
 HEADERS = ("RESOURCE", "DESCRIPTION", "LIMIT", "USED", "USE%")
 RIGHT_ALIGNED = frozenset({2, 3, 4})
 _FIELDS = {field.name: field for field in LIMIT_FIELDS}
-
-
-def add_parser(commands: Any) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = commands.add_parser(
-        "limits",
-        help="kernel limits and how much of each is used",
-        description="Kernel IPC limits and current usage, for all six kinds.",
-    )
-    parser.add_argument("--json", action="store_true", help="print limits and usage as JSON")
-    parser.set_defaults(command="limits", run=run)
-    return parser
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
 
 from shmtop.attach import used_by
 from shmtop.clean.stale import verdicts
 from shmtop.cli.errors import CliError
-from shmtop.cli.options import add_kind_option, roots_of
+from shmtop.cli.options import roots_of
 from shmtop.cli.output import note_unavailable, write_json
 from shmtop.cli.table import render_table
 from shmtop.collect import collect_snapshot
@@ -22,22 +21,6 @@ LISTED = tuple(
     COLUMN_BY_ID[c]
     for c in ("ref", "key", "owner", "mode", "size", "use", "procs", "cpid", "lpid", "changed")
 )
-
-
-def add_parser(commands: Any) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = commands.add_parser(
-        "list", help="list IPC objects", description="List IPC objects of every kind."
-    )
-    add_kind_option(parser)
-    parser.add_argument(
-        "--pid",
-        type=int,
-        metavar="PID",
-        help="only objects this process maps or holds open (or last used, for System V queues)",
-    )
-    parser.add_argument("--json", action="store_true", help="print the JSON document (schema 1)")
-    parser.set_defaults(command="list", run=run)
-    return parser
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,16 +7,7 @@ import sys
 from typing import NoReturn
 
 from shmtop import __version__
-from shmtop.cli import (
-    clean_cmd,
-    dashboard_cmd,
-    demo_cmd,
-    dump_cmd,
-    limits_cmd,
-    list_cmd,
-    rm_cmd,
-    show_cmd,
-)
+from shmtop.cli.arguments import add_command_parsers, add_dashboard_options
 from shmtop.cli.errors import EXIT_USAGE
 from shmtop.cli.options import add_root_options
 
@@ -35,10 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"shmtop {__version__}")
     add_root_options(parser, inherit=False)
-    dashboard_cmd.add_options(parser)
-    parser.set_defaults(command=None, run=dashboard_cmd.run)
+    add_dashboard_options(parser)
+    parser.set_defaults(command=None)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
-    for module in (list_cmd, show_cmd, dump_cmd, rm_cmd, clean_cmd, limits_cmd, demo_cmd):
-        sub = module.add_parser(commands)
+    for sub in add_command_parsers(commands):
         add_root_options(sub, inherit=True)
     return parser

@@ -16,23 +16,6 @@ from shmtop.model import IpcObject, Snapshot
 from shmtop.names import escape_controls
 
 
-def add_removal_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--yes",
-        "-y",
-        action="store_true",
-        help="remove (rm: without asking, as needed without a terminal)",
-    )
-    parser.add_argument(
-        "--backup",
-        metavar="DIR",
-        help="first save each object's bytes (or members, messages) and fields "
-        "as JSON under DIR (yours or root's all the way, no symlink, not writable by others); "
-        "an object whose backup fails is not removed",
-    )
-    parser.add_argument("--json", action="store_true", help="print one JSON document")
-
-
 def confirmed(args: argparse.Namespace, question: str) -> bool:
     """--yes, or the person at the terminal said yes; CliError without either."""
     if args.yes:

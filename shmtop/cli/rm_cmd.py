@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from shmtop.clean.stale import verdicts
 from shmtop.clean.warnings import warnings
@@ -12,7 +11,6 @@ from shmtop.cli.objects import find_in
 from shmtop.cli.options import roots_of
 from shmtop.cli.output import write_json
 from shmtop.cli.removal import (
-    add_removal_options,
     confirmed,
     exit_status,
     remove_all,
@@ -24,28 +22,6 @@ from shmtop.model import IpcObject
 from shmtop.model.identity import changes, decode_identity
 from shmtop.model.kinds import identity_fields
 from shmtop.model.refs import parse_ref
-
-
-def add_parser(commands: Any) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = commands.add_parser(
-        "rm",
-        help="remove objects (asks first; checks each is still the object you saw)",
-        description="Remove objects by reference. Immediately before each removal shmtop "
-        "checks the object is still the one it listed (System V: key, creator, ctime; POSIX: "
-        "device, inode, ctime) and refuses otherwise.",
-    )
-    parser.add_argument("refs", nargs="+", metavar="REF", help="sysv-shm:ID, posix-shm:/NAME...")
-    parser.add_argument(
-        "--identity",
-        action="append",
-        default=[],
-        metavar="IDENTITY",
-        help="remove REF only if it still has this identity (from `shmtop list "
-        "--json`); repeat for several",
-    )
-    add_removal_options(parser)
-    parser.set_defaults(command="rm", run=run)
-    return parser
 
 
 def run(args: argparse.Namespace) -> int:

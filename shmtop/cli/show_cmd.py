@@ -22,19 +22,6 @@ from shmtop.model.kinds import Contents, spec_of
 from shmtop.names import escape_name
 
 
-def add_parser(commands: Any) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = commands.add_parser(
-        "show",
-        help="every field of one object, its users, members or queued messages",
-        description="Show one object: every field, who uses it, and for a System V semaphore "
-        "set its members, for a System V queue its messages (copied, never taken).",
-    )
-    parser.add_argument("ref", metavar="REF", help="e.g. sysv-sem:65 or posix-shm:/ring0")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.set_defaults(command="show", run=run)
-    return parser
-
-
 def run(args: argparse.Namespace) -> int:
     snapshot, obj = find_object(args, args.ref, attachers=True)
     contents, problem = _contents(obj, snapshot)

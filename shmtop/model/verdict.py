@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 State = Literal["leaked", "in use", "unknown"]
+DEFAULT_MIN_AGE = 600.0  # seconds unchanged or idle before an object may look leaked
 
 
 @dataclass(frozen=True, slots=True)
