@@ -184,6 +184,19 @@ def _semctl_int(semid: int, num: int, command: int) -> int:
     return _check(result)
 
 
+def sem_pids(semid: int, nsems: int) -> list[int]:
+    """The pid of each member's last operation (GETPID: one call per member)."""
+    return [_semctl_int(semid, num, GETPID) for num in range(nsems)]
+
+
+def sem_waiting(semid: int, nsems: int) -> list[tuple[int, int]]:
+    """(ncnt, zcnt) of each member: processes waiting for it to grow, or to reach zero."""
+    return [
+        (_semctl_int(semid, num, GETNCNT), _semctl_int(semid, num, GETZCNT))
+        for num in range(nsems)
+    ]
+
+
 def sem_members(semid: int, nsems: int, limit: int) -> list[tuple[int, int, int, int]]:
     """(value, ncnt, zcnt, pid) of the first `limit` members. Raises OSError (EACCES,
     EINVAL/EIDRM)."""

@@ -6,7 +6,6 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 from shmtop.attach.finders import ProcessFinder
@@ -124,6 +123,8 @@ def _scan(procfs: str, targets: Targets) -> tuple[list[Finding], list[int], int]
         if workers == 1:
             parts = [part(pids)]
         else:
+            from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 (start-up cost)
+
             with ThreadPoolExecutor(workers, thread_name_prefix="shmtop-scan") as pool:
                 parts = list(pool.map(part, [pids[i::workers] for i in range(workers)]))
     finally:

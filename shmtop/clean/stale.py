@@ -27,7 +27,7 @@ from typing import assert_never
 from shmtop.attach.liveness import pid_lives
 from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.humanize import human_duration
-from shmtop.inspect import set_members
+from shmtop.inspect import member_pids, member_waiting
 from shmtop.model import (
     AttachMap,
     FileType,
@@ -41,7 +41,6 @@ from shmtop.model import (
     SysvSem,
     SysvShm,
 )
-from shmtop.model.contents import Member
 from shmtop.model.kinds import spec_of
 from shmtop.model.use import PidLife, latest_time, pid_state
 from shmtop.model.verdict import DEFAULT_MIN_AGE, Verdict
@@ -140,14 +139,20 @@ class _Judge:
         return _evidence_first(by_pids, self._users(queue, attach, "may be waiting on it"))
 
     def _semaphore_set(self, semset: SysvSem, attach: AttachMap) -> Verdict:
-        members = set_members(semset)
-        waiting = _waiting_members(members)
-        if waiting:
-            named = self._users(semset, attach)
-            return named or _in_use(f"processes wait on it ({waiting})")
+        """Its waiters are its users; the kernel counts them (ncnt, zcnt) even for processes
+        that could not be inspected. Read only when no last user still runs (one call per
+        member for the pids, two more for the counts)."""
+        seen = who_uses(semset, attach)
+        if seen:
+            return _in_use("; ".join(seen))
         since = latest_time(semset.otime, semset.ctime)
-        recorded = [(f"member {m.num}'s last user", m.pid, since) for m in members]
-        return self._idle_with_pids(recorded, since)
+        pids = member_pids(semset)
+        recorded = [(f"member {num}'s last user", pid, since) for num, pid in enumerate(pids)]
+        by_pids = self._idle_with_pids(recorded, since)
+        if not (by_pids.stale or by_pids.unknown):
+            return by_pids
+        waiting = _waiting_members(member_waiting(semset))
+        return _in_use(f"processes wait on it ({waiting})") if waiting else by_pids
 
     def _idle_with_pids(
         self, recorded: list[tuple[str, int, int | None]], last_used: int | None
@@ -244,14 +249,14 @@ def _user_text(comm: str, pid: int, waiting: bool) -> str:
     return f"{escape_text(comm) or '?'} ({pid}{', waiting' if waiting else ''})"
 
 
-def _waiting_members(members: list[Member]) -> str:
-    """ "member 0: 1 waiting to decrease" ... for members with waiters; "" for none."""
+def _waiting_members(counts: list[tuple[int, int]]) -> str:
+    """ "member 0: 1 waiting for it to grow" ... for members with waiters; "" for none."""
     parts = []
-    for m in members:
-        if m.ncnt:
-            parts.append(f"member {m.num}: {m.ncnt} waiting for it to grow")
-        if m.zcnt:
-            parts.append(f"member {m.num}: {m.zcnt} waiting for zero")
+    for num, (ncnt, zcnt) in enumerate(counts):
+        if ncnt:
+            parts.append(f"member {num}: {ncnt} waiting for it to grow")
+        if zcnt:
+            parts.append(f"member {num}: {zcnt} waiting for zero")
     return "; ".join(parts)
 
 

@@ -14,7 +14,7 @@ from shmtop.errors import Unsupported, from_errno
 from shmtop.inspect.hexdump import hexdump_lines
 from shmtop.inspect.posix import PosixReader
 from shmtop.inspect.sysv import SysvReader
-from shmtop.libc import MessageCopier, sem_members
+from shmtop.libc import MessageCopier, sem_members, sem_pids, sem_waiting
 from shmtop.model import (
     AttachMap,
     IpcObject,
@@ -127,6 +127,22 @@ def set_members(semset: SysvSem, limit: int = MEMBER_LIMIT) -> list[Member]:
     except OSError as exc:
         raise _failure(semset, exc, "its members") from None
     return [Member(num, *member) for num, member in enumerate(members)]
+
+
+def member_pids(semset: SysvSem) -> list[int]:
+    """The pid of each member's last operation: all a verdict needs while one lives."""
+    try:
+        return sem_pids(semset.id, semset.nsems)
+    except OSError as exc:
+        raise _failure(semset, exc, "its members") from None
+
+
+def member_waiting(semset: SysvSem) -> list[tuple[int, int]]:
+    """(ncnt, zcnt) of each member."""
+    try:
+        return sem_waiting(semset.id, semset.nsems)
+    except OSError as exc:
+        raise _failure(semset, exc, "its members") from None
 
 
 def peek_messages(queue: SysvMsg, limit: int = MESSAGE_LIMIT) -> list[Message]:

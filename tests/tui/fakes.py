@@ -177,5 +177,7 @@ def fake_contents(monkeypatch: pytest.MonkeyPatch) -> None:
         return MEMBERS
 
     monkeypatch.setattr(detail, "set_members", members)
-    monkeypatch.setattr(stale, "set_members", members)  # the leak verdicts read them too
+    # The leak verdicts read them too: the pids, and the waiters where no last user runs.
+    monkeypatch.setattr(stale, "member_pids", lambda obj: [m.pid for m in MEMBERS])
+    monkeypatch.setattr(stale, "member_waiting", lambda obj: [(m.ncnt, m.zcnt) for m in MEMBERS])
     monkeypatch.setattr(detail, "peek_messages", lambda obj: MESSAGES)
