@@ -1,6 +1,7 @@
 """Benchmark: shmtop's collector and `shmtop list --json` beside ipcs, lsipc and cat, same run.
 
-    sudo .venv/bin/python bench/bench_collect.py --scale small|large [--repeat N]
+    sudo .venv/bin/python bench/bench_collect.py --scale empty|small|large [--repeat N]
+        [--before OTHER/.venv/bin/python]
 
 Creates the chosen mix of objects (removed again at the end, also on Ctrl-C or SIGTERM), then
 times each command N times and prints best and median wall times and the ratios the project
@@ -45,11 +46,12 @@ def command(argv: list[str]) -> Callable[[], object]:
     return lambda: subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
 
 
-def measure(repeat: int) -> dict[str, list[float]]:
+def measure(repeat: int, before: str | None) -> dict[str, list[float]]:
     polling = Collector()
     polling_sysv = Collector(kinds=SYSV)
     polling.collect()
     polling_sysv.collect()
+    sysv = ["--kind", "sysv-shm,sysv-msg,sysv-sem"]
     cases: dict[str, Callable[[], object]] = {
         "cat /proc/sysvipc/* (floor)": command(
             ["cat", "/proc/sysvipc/shm", "/proc/sysvipc/msg", "/proc/sysvipc/sem"]
@@ -58,15 +60,21 @@ def measure(repeat: int) -> dict[str, list[float]]:
         "lsipc --json -m": command(["lsipc", "--json", "-m"]),
         "lsipc --json -q": command(["lsipc", "--json", "-q"]),
         "lsipc --json -s": command(["lsipc", "--json", "-s"]),
+        "python -c pass (this interpreter)": command([sys.executable, "-c", "pass"]),
         "shmtop list --json (all six kinds)": command([*SHMTOP, "list", "--json"]),
-        "shmtop list --json --kind sysv-*": command(
-            [*SHMTOP, "list", "--json", "--kind", "sysv-shm,sysv-msg,sysv-sem"]
-        ),
+        "shmtop list --json --kind sysv-*": command([*SHMTOP, "list", "--json", *sysv]),
         "collect() all kinds, cold": collect_snapshot,
         "collect() System V, cold": lambda: collect_snapshot(kinds=SYSV),
         "Collector.collect() System V, polling": polling_sysv.collect,
         "Collector.collect() all kinds, polling": polling.collect,
     }
+    if before is not None:
+        cases["before: shmtop list --json (all six kinds)"] = command(
+            [before, "-m", "shmtop", "list", "--json"]
+        )
+        cases["before: shmtop list --json --kind sysv-*"] = command(
+            [before, "-m", "shmtop", "list", "--json", *sysv]
+        )
     results = {}
     for name, fn in cases.items():
         results[name] = timed(fn, repeat)
@@ -84,38 +92,27 @@ def report(mix: Mix, results: dict[str, list[float]]) -> None:
         print(f"| {name:40} | {min(times) * 1000:8.1f} | {statistics.median(times) * 1000:9.1f} |")
     best = {name: min(times) for name, times in results.items()}
     lsipc = sum(best[f"lsipc --json -{k}"] for k in "mqs")
-    floor = best["cat /proc/sysvipc/* (floor)"]
+    bare = best["python -c pass (this interpreter)"]
     print("\nratios (best times):")
-    ratio(
-        "shmtop list --json (all six) / three lsipc --json (System V only)",
-        best["shmtop list --json (all six kinds)"],
-        lsipc,
-        "target < 1",
-    )
-    ratio(
-        "shmtop list --json --kind sysv-* / three lsipc --json",
-        best["shmtop list --json --kind sysv-*"],
-        lsipc,
-        "",
-    )
-    ratio(
-        "collect() System V, cold / cat floor",
-        best["collect() System V, cold"],
-        floor,
-        "target <= 3",
-    )
+    for who in ("", "before: "):
+        every = best.get(f"{who}shmtop list --json (all six kinds)")
+        if every is None:
+            continue
+        sysv = best[f"{who}shmtop list --json --kind sysv-*"]
+        ratio(f"{who}list --json --kind sysv-* / three lsipc --json", sysv, lsipc, "target <= 1.0")
+        ratio(
+            f"{who}list --json, all six kinds / three lsipc --json", every, lsipc, "target <= 2.0"
+        )
+        if mix.total == 0:
+            ratio(f"{who}list --json on an empty host / python -c pass", every, bare,
+                  "target <= 2.0")  # fmt: skip
+    floor = best["cat /proc/sysvipc/* (floor)"]
+    ratio("collect() System V, cold / cat floor", best["collect() System V, cold"], floor, "")
     ratio(
         "Collector.collect() System V, polling / cat floor",
         best["Collector.collect() System V, polling"],
         floor,
         "target <= 3",
-    )
-    ratio("collect() all kinds, cold / cat floor", best["collect() all kinds, cold"], floor, "")
-    ratio(
-        "Collector.collect() polling, all kinds / cat floor",
-        best["Collector.collect() all kinds, polling"],
-        floor,
-        "",
     )
 
 
@@ -137,9 +134,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=sorted(MIXES), default="small")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--before",
+        metavar="PYTHON",
+        help="also time `PYTHON -m shmtop` (another installation) in the same run",
+    )
     args = parser.parse_args()
     with populated(args.scale) as (mix, _):
-        report(mix, measure(args.repeat))
+        report(mix, measure(args.repeat, args.before))
     return 0
 
 

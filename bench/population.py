@@ -37,6 +37,7 @@ class Mix:
 
 
 MIXES = {
+    "empty": Mix(0, 0, 0, 0, 0, 0),  # start-up: the host must hold no other object either
     "small": Mix(100, 100, 100, 100, 100, 100),
     "large": Mix(4000, 10000, 10000, 5000, 5000, 5000),
 }
