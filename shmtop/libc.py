@@ -192,8 +192,7 @@ def sem_pids(semid: int, nsems: int) -> list[int]:
 def sem_waiting(semid: int, nsems: int) -> list[tuple[int, int]]:
     """(ncnt, zcnt) of each member: processes waiting for it to grow, or to reach zero."""
     return [
-        (_semctl_int(semid, num, GETNCNT), _semctl_int(semid, num, GETZCNT))
-        for num in range(nsems)
+        (_semctl_int(semid, num, GETNCNT), _semctl_int(semid, num, GETZCNT)) for num in range(nsems)
     ]
 
 
