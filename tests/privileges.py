@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import pytest
 
 NOBODY = 65534
+PR_SET_DUMPABLE = 4
 R = TypeVar("R")
 SYSCALLS_X86_64 = {"msgrcv": 70}
 
@@ -73,9 +74,12 @@ def _child(
 
 
 def _become_nobody() -> None:
+    """As a program started by nobody would be: changing uid without exec leaves a process
+    undumpable, its /proc closed even to its own user; a program nobody starts is not."""
     os.setgroups([])
     os.setgid(NOBODY)
     os.setuid(NOBODY)
+    ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 1)
 
 
 class _Instruction(ctypes.Structure):
