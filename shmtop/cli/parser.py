@@ -28,7 +28,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_root_options(parser, inherit=False)
     add_dashboard_options(parser)
     parser.set_defaults(command=None)
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+    # prog given: else argparse builds a help formatter (and imports shutil) to work it out.
+    commands = parser.add_subparsers(
+        title="commands", metavar="COMMAND", parser_class=_Parser, prog="shmtop"
+    )
     for sub in add_command_parsers(commands):
         add_root_options(sub, inherit=True)
     return parser

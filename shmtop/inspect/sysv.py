@@ -21,15 +21,17 @@ from __future__ import annotations
 
 import errno
 import os
-import socket
 from collections.abc import Iterable
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import sysv_ipc
 
 from shmtop.attach.sysvdev import sysv_device
 from shmtop.errors import Vanished, from_errno
 from shmtop.model import SysvShm
+
+if TYPE_CHECKING:
+    import socket
 
 CHILD_SECONDS = 10.0
 ATTACH_NOTE = (
@@ -127,6 +129,8 @@ class SysvReader:
 
 def _run_child(reader: SysvReader, mode: str, *args: str) -> tuple[bytes, Any, int]:
     """Fork a child that attaches, answers and exits; wait for it: (kind, data or fds, pid)."""
+    import socket  # noqa: PLC0415 (only when no process maps the segment: not at start-up)
+
     ours, theirs = socket.socketpair()
     with ours:
         try:
@@ -147,6 +151,8 @@ def _run_child(reader: SysvReader, mode: str, *args: str) -> tuple[bytes, Any, i
 
 def _child(sock: socket.socket, shmid: int, mode: str, numbers: list[int]) -> NoReturn:
     """In the child: attach read-only, send the segment's file or the bytes asked, exit."""
+    import socket  # noqa: PLC0415 (already imported by _run_child)
+
     try:
         segment = sysv_ipc.attach(shmid, None, sysv_ipc.SHM_RDONLY)
         try:
@@ -175,6 +181,8 @@ def _mapped_file(address: int) -> int:
 
 
 def _answer(sock: socket.socket, descriptor: bool) -> tuple[bytes, Any]:
+    import socket  # noqa: PLC0415 (already imported by _run_child)
+
     sock.settimeout(CHILD_SECONDS)
     if descriptor:
         message, fds, _, _ = socket.recv_fds(sock, 64, 1)
