@@ -29,7 +29,7 @@ from shmtop.collect import Collector, collect_snapshot
 from shmtop.model import Kind
 
 SYSV = (Kind.SYSV_SHM, Kind.SYSV_MSG, Kind.SYSV_SEM)
-SHMTOP = [sys.executable, "-m", "shmtop"]
+SHMTOP = [str(Path(sys.executable).with_name("shmtop"))]  # the installed command people run
 
 
 def timed(fn: Callable[[], object], repeat: int) -> list[float]:
@@ -69,11 +69,10 @@ def measure(repeat: int, before: str | None) -> dict[str, list[float]]:
         "Collector.collect() all kinds, polling": polling.collect,
     }
     if before is not None:
-        cases["before: shmtop list --json (all six kinds)"] = command(
-            [before, "-m", "shmtop", "list", "--json"]
-        )
+        other = str(Path(before).with_name("shmtop"))
+        cases["before: shmtop list --json (all six kinds)"] = command([other, "list", "--json"])
         cases["before: shmtop list --json --kind sysv-*"] = command(
-            [before, "-m", "shmtop", "list", "--json", *sysv]
+            [other, "list", "--json", *sysv]
         )
     results = {}
     for name, fn in cases.items():
