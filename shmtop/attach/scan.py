@@ -6,7 +6,7 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from shmtop.attach.finders import ProcessFinder
 from shmtop.attach.liveness import pid_lives
@@ -28,10 +28,9 @@ from shmtop.model import (
     ProcessUse,
     Snapshot,
     SysvMsg,
-    SysvSem,
     SysvShm,
 )
-from shmtop.model.kinds import MappedAs, spec_of
+from shmtop.model.kinds import KINDS, MappedAs
 
 MAX_THREADS = 4
 
@@ -84,15 +83,16 @@ def _targets(snapshot: Snapshot, procfs: str, finders: Sequence[ProcessFinder]) 
     files: dict[Key, tuple[str, ...]] = defaultdict(tuple)
     waitable: dict[Kind, dict[int, str]] = defaultdict(dict)
     queues = False
-    for obj in snapshot.objects:
-        spec = spec_of(obj)
-        if isinstance(obj, SysvShm) and spec.mapped_as is MappedAs.SHMID and obj.nattch:
-            attached[obj.id] = obj.ref
-        elif isinstance(obj, PosixEntry) and spec.mapped_as is MappedAs.FILE:
-            files[(obj.dev, obj.inode)] += (obj.ref,)
-            queues = queues or spec.waitable
-        elif isinstance(obj, SysvMsg | SysvSem) and spec.waitable:
-            waitable[obj.kind][obj.id] = obj.ref
+    for kind, objects in snapshot.by_kind.items():
+        spec = KINDS[kind]
+        if spec.mapped_as is MappedAs.SHMID:
+            attached.update((s.id, s.ref) for s in cast("list[SysvShm]", objects) if s.nattch)
+        elif spec.mapped_as is MappedAs.FILE:
+            for e in cast("list[PosixEntry]", objects):
+                files[(e.dev, e.inode)] += (e.ref,)
+            queues = queues or (spec.waitable and bool(objects))
+        elif spec.waitable:
+            waitable[kind].update((o.id, o.ref) for o in cast("list[SysvMsg]", objects))
     return Targets(
         sysv_dev=sysv_device(procfs) if attached else None,
         sysv=attached,
@@ -240,11 +240,11 @@ def _processes(
 
 def _mapped_sizes(snapshot: Snapshot) -> dict[str, int]:
     """Bytes of each object a process may map."""
-    sizes = {}
-    for obj in snapshot.objects:
-        spec = spec_of(obj)
-        if spec.mapped_as is not MappedAs.NOT:
-            sizes[obj.ref] = spec.size(obj) or 0
+    sizes: dict[str, int] = {}
+    for kind, objects in snapshot.by_kind.items():
+        size = KINDS[kind].size
+        if KINDS[kind].mapped_as is not MappedAs.NOT:
+            sizes.update((obj.ref, size(obj) or 0) for obj in objects)
     return sizes
 
 
@@ -259,5 +259,7 @@ def used_by(snapshot: Snapshot, pid: int) -> set[str]:
 
 
 def _recorded_pids(snapshot: Snapshot) -> Iterator[int]:
-    for obj in snapshot.objects:
-        yield from (recorded.pid for recorded in spec_of(obj).recorded_pids(obj))
+    for kind, objects in snapshot.by_kind.items():
+        recorded_pids = KINDS[kind].recorded_pids
+        for obj in objects:
+            yield from (recorded.pid for recorded in recorded_pids(obj))

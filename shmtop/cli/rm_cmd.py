@@ -19,15 +19,15 @@ from shmtop.cli.removal import (
 )
 from shmtop.collect import collect_snapshot
 from shmtop.model import IpcObject
-from shmtop.model.identity import changes, decode_identity
-from shmtop.model.kinds import identity_fields
+from shmtop.model.identity import changes
+from shmtop.model.kinds import identity_fields, identity_from
 from shmtop.model.refs import parse_ref
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         refs = [parse_ref(text) for text in args.refs]
-        expected = dict(decode_identity(i) for i in args.identity)
+        expected = dict(identity_from(i) for i in args.identity)
     except ValueError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
     unmatched = set(expected) - set(args.refs)

@@ -29,8 +29,8 @@ function is named in the table of kinds (shmtop.model.kinds).
 from __future__ import annotations
 
 import base64
-
-from shmtop.model.objects import PosixEntry, PosixMq, SysvMsg, SysvSem, SysvShm
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 PREFIX = "i2."
 CLOCK = "~"
@@ -38,59 +38,63 @@ ACTIVITY = "+"
 Fields = dict[str, int | None]
 
 
-def segment_identity(obj: SysvShm) -> Fields:
-    return {**_sysv_fixed(obj), "cpid": obj.cpid, "size": obj.size,
-            "~atime": obj.atime, "~dtime": obj.dtime,
-            "+nattch": obj.nattch, "+lpid": obj.lpid}  # fmt: skip
+class Identity(NamedTuple):
+    """What a kind compares: its values' names (prefixed `~` for clocks, `+` for activity),
+    and how to read them from an object, in that order."""
+
+    names: tuple[str, ...]
+    values: Callable[[Any], tuple[int | None, ...]]
+
+    def fields(self, obj: Any) -> Fields:
+        return dict(zip(self.names, self.values(obj), strict=True))
 
 
-def queue_identity(obj: SysvMsg) -> Fields:
-    return {**_sysv_fixed(obj), "qbytes": obj.qbytes,
-            "~stime": obj.stime, "~rtime": obj.rtime,
-            "+qnum": obj.qnum, "+lspid": obj.lspid, "+lrpid": obj.lrpid}  # fmt: skip
+_SYSV_FIXED = ("key", "cuid", "cgid", "uid", "gid", "mode", "ctime")
+
+SEGMENT = Identity(
+    (*_SYSV_FIXED, "cpid", "size", "~atime", "~dtime", "+nattch", "+lpid"),
+    lambda s: (s.key, s.cuid, s.cgid, s.uid, s.gid, s.mode, s.ctime,
+               s.cpid, s.size, s.atime, s.dtime, s.nattch, s.lpid),
+)  # fmt: skip
+QUEUE = Identity(
+    (*_SYSV_FIXED, "qbytes", "~stime", "~rtime", "+qnum", "+lspid", "+lrpid"),
+    lambda q: (q.key, q.cuid, q.cgid, q.uid, q.gid, q.mode, q.ctime,
+               q.qbytes, q.stime, q.rtime, q.qnum, q.lspid, q.lrpid),
+)  # fmt: skip
+SET = Identity(
+    (*_SYSV_FIXED, "nsems", "~otime"),
+    lambda s: (s.key, s.cuid, s.cgid, s.uid, s.gid, s.mode, s.ctime, s.nsems, s.otime),
+)
+POSIX_FILE = Identity(
+    ("dev", "inode", "ctime_ns", "~mtime_ns"),
+    lambda e: (e.dev, e.inode, e.ctime_ns, e.mtime_ns),
+)
+POSIX_QUEUE = Identity(  # a queue's ctime moves whenever its status is read: not compared
+    ("dev", "inode", "~mtime_ns"),
+    lambda q: (q.dev, q.inode, q.mtime_ns),
+)
 
 
-def set_identity(obj: SysvSem) -> Fields:
-    return {**_sysv_fixed(obj), "nsems": obj.nsems, "~otime": obj.otime}
-
-
-def queue_file_identity(obj: PosixMq) -> Fields:
-    """A queue's ctime moves whenever its status is read: not compared."""
-    return {"dev": obj.dev, "inode": obj.inode, "~mtime_ns": obj.mtime_ns}
-
-
-def posix_identity(obj: PosixEntry) -> Fields:
-    return {"dev": obj.dev, "inode": obj.inode, "ctime_ns": obj.ctime_ns,
-            "~mtime_ns": obj.mtime_ns}  # fmt: skip
-
-
-def _sysv_fixed(obj: SysvShm | SysvMsg | SysvSem) -> Fields:
-    return {"key": obj.key, "cuid": obj.cuid, "cgid": obj.cgid, "uid": obj.uid,
-            "gid": obj.gid, "mode": obj.mode, "ctime": obj.ctime}  # fmt: skip
-
-
-def encode_identity(ref: str, fields: Fields) -> str:
-    """The opaque string scripts pass back to `rm --identity`."""
-    text = ref + "|" + ",".join(f"{k}={v}" for k, v in fields.items())
+def encode_identity(ref: str, values: tuple[int | None, ...]) -> str:
+    """The opaque string scripts pass back to `rm --identity`: the reference and the values,
+    in the order its kind's Identity names them."""
+    text = ref + "|" + ",".join(map(str, values))
     return PREFIX + base64.urlsafe_b64encode(text.encode("utf-8", "surrogateescape")).decode()
 
 
-def decode_identity(identity: str) -> tuple[str, Fields]:
-    """(reference, fields) of an identity string; ValueError if it is not one."""
+def decode_identity(identity: str) -> tuple[str, list[int | None]]:
+    """(reference, values) of an identity string; ValueError if it is not one."""
     if identity.startswith("i1."):
         raise ValueError("that identity is from an older shmtop: list the object again")
     try:
         if not identity.startswith(PREFIX):
             raise ValueError
         text = base64.urlsafe_b64decode(identity[len(PREFIX) :]).decode("utf-8", "surrogateescape")
-        ref, _, pairs = text.rpartition("|")
-        fields: Fields = {}
-        for pair in pairs.split(","):
-            name, _, value = pair.partition("=")
-            fields[name] = None if value == "None" else int(value)
+        ref, _, values = text.rpartition("|")
+        parsed = [None if value == "None" else int(value) for value in values.split(",")]
     except ValueError:
         raise ValueError(f"{identity!r} is not an identity from `shmtop list --json`") from None
-    return ref, fields
+    return ref, parsed
 
 
 def changes(seen: Fields, now: Fields, strict: bool = False) -> list[str]:

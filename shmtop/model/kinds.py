@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from shmtop.model.identity import (
+    POSIX_FILE,
+    POSIX_QUEUE,
+    QUEUE,
+    SEGMENT,
+    SET,
     Fields,
+    Identity,
+    decode_identity,
     encode_identity,
-    posix_identity,
-    queue_file_identity,
-    queue_identity,
-    segment_identity,
-    set_identity,
 )
 from shmtop.model.objects import (
     FileType,
@@ -95,7 +97,7 @@ class KindSpec:
     changed_at: Callable[[Any], float | None]  # its last change, epoch seconds
     recorded_pids: Callable[[Any], tuple[RecordedPid, ...]]
     key: Callable[[Any], int | None]  # its System V key
-    identity: Callable[[Any], Fields]  # what tells it from a later object at its id or name
+    identity: Identity  # what tells it from a later object at its id or name
 
 
 def spec_of(obj: IpcObject) -> KindSpec:
@@ -104,11 +106,25 @@ def spec_of(obj: IpcObject) -> KindSpec:
 
 def identity_fields(obj: IpcObject) -> Fields:
     """What tells the object apart from a later one at its id or name (model.identity)."""
-    return KINDS[obj.kind].identity(obj)
+    return KINDS[obj.kind].identity.fields(obj)
 
 
 def identity_of(obj: IpcObject) -> str:
-    return encode_identity(obj.ref, identity_fields(obj))
+    return encode_identity(obj.ref, KINDS[obj.kind].identity.values(obj))
+
+
+def identity_from(text: str) -> tuple[str, Fields]:
+    """(reference, fields) of an identity string from `identity_of`; ValueError if it is not
+    one (or names no kind, or holds another number of values than its kind compares)."""
+    ref, values = decode_identity(text)
+    kind_text = ref.partition(":")[0].partition("@")[0]
+    try:
+        names = KINDS[Kind(kind_text)].identity.names
+    except ValueError:
+        raise ValueError(f"{text!r} names no kind of object") from None
+    if len(values) != len(names):
+        raise ValueError(f"{text!r} is not an identity from this shmtop: list it again")
+    return ref, dict(zip(names, values, strict=True))
 
 
 def _segment_pids(s: SysvShm) -> tuple[RecordedPid, ...]:
@@ -163,7 +179,7 @@ KINDS: Mapping[Kind, KindSpec] = {
         attachable=True, mapped_as=MappedAs.SHMID, waitable=False, contents=Contents.BYTES,
         contents_note="its bytes, read through a process that maps it", contents_readable=True,
         size=lambda s: s.size, use=lambda s: s.nattch, changed_at=lambda s: s.ctime,
-        recorded_pids=_segment_pids, key=_sysv_key, identity=segment_identity,
+        recorded_pids=_segment_pids, key=_sysv_key, identity=SEGMENT,
     ),
     Kind.SYSV_MSG: KindSpec(
         Kind.SYSV_MSG, SysvMsg, "System V message queue", "SysV msg", Address.ID,
@@ -171,7 +187,7 @@ KINDS: Mapping[Kind, KindSpec] = {
         contents=Contents.MESSAGES,
         contents_note="its messages, copied and left on the queue", contents_readable=True,
         size=lambda q: q.cbytes, use=lambda q: q.qnum, changed_at=lambda q: q.ctime,
-        recorded_pids=_queue_pids, key=_sysv_key, identity=queue_identity,
+        recorded_pids=_queue_pids, key=_sysv_key, identity=QUEUE,
     ),
     Kind.SYSV_SEM: KindSpec(
         Kind.SYSV_SEM, SysvSem, "System V semaphore set", "SysV sem", Address.ID,
@@ -179,14 +195,14 @@ KINDS: Mapping[Kind, KindSpec] = {
         contents=Contents.MEMBERS,
         contents_note="its members: values, waiters and last pids", contents_readable=True,
         size=_not_sized, use=lambda s: s.nsems, changed_at=lambda s: s.ctime,
-        recorded_pids=_none, key=_sysv_key, identity=set_identity,
+        recorded_pids=_none, key=_sysv_key, identity=SET,
     ),
     Kind.POSIX_SHM: KindSpec(
         Kind.POSIX_SHM, PosixShm, "POSIX shared memory object", "POSIX shm", Address.NAME,
         attachable=True, mapped_as=MappedAs.FILE, waitable=False, contents=Contents.BYTES,
         contents_note="its bytes, read with pread", contents_readable=True,
         size=_file_size, use=_not_sized, changed_at=_modified,
-        recorded_pids=_none, key=_no_key, identity=posix_identity,
+        recorded_pids=_none, key=_no_key, identity=POSIX_FILE,
     ),
     Kind.POSIX_SEM: KindSpec(
         Kind.POSIX_SEM, PosixSem, "POSIX named semaphore", "POSIX sem", Address.NAME,
@@ -194,13 +210,13 @@ KINDS: Mapping[Kind, KindSpec] = {
         contents_note="its 32 bytes (glibc's sem_t), read with pread",
         contents_readable=True,
         size=_not_sized, use=lambda s: s.value, changed_at=_modified,
-        recorded_pids=_none, key=_no_key, identity=posix_identity,
+        recorded_pids=_none, key=_no_key, identity=POSIX_FILE,
     ),
     Kind.POSIX_MQ: KindSpec(
         Kind.POSIX_MQ, PosixMq, "POSIX message queue", "POSIX mq", Address.NAME,
         attachable=True, mapped_as=MappedAs.FILE, waitable=True,
         contents=Contents.MESSAGES, contents_note=_QUEUE_NOTE, contents_readable=False,
         size=lambda q: q.qsize, use=lambda q: q.curmsgs, changed_at=_modified,
-        recorded_pids=_notify_pid, key=_no_key, identity=queue_file_identity,
+        recorded_pids=_notify_pid, key=_no_key, identity=POSIX_QUEUE,
     ),
 }  # fmt: skip

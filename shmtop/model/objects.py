@@ -65,9 +65,10 @@ class SysvShm:
     swap: int | None
     ns: str = field(default="", kw_only=True)  # its namespace, "" for shmtop's own
 
-    @property
-    def ref(self) -> str:
-        return sysv_ref(self.kind, self.id, self.ns)
+    ref: str = field(init=False, repr=False, compare=False)  # made once: it keys everything
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ref", sysv_ref(self.kind, self.id, self.ns))
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +93,10 @@ class SysvMsg:
     qbytes: int | None
     ns: str = field(default="", kw_only=True)  # its namespace, "" for shmtop's own
 
-    @property
-    def ref(self) -> str:
-        return sysv_ref(self.kind, self.id, self.ns)
+    ref: str = field(init=False, repr=False, compare=False)  # made once: it keys everything
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ref", sysv_ref(self.kind, self.id, self.ns))
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +116,10 @@ class SysvSem:
     ctime: int | None
     ns: str = field(default="", kw_only=True)  # its namespace, "" for shmtop's own
 
-    @property
-    def ref(self) -> str:
-        return sysv_ref(self.kind, self.id, self.ns)
+    ref: str = field(init=False, repr=False, compare=False)  # made once: it keys everything
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ref", sysv_ref(self.kind, self.id, self.ns))
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +141,10 @@ class PosixEntry:
     nlink: int
     ns: str = field(default="", kw_only=True)  # the /dev/shm or mqueue it is in, "" if ours
 
-    @property
-    def ref(self) -> str:
-        return posix_ref(self.kind, self.name, self.ns)
+    ref: str = field(init=False, repr=False, compare=False)  # made once: it keys everything
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ref", posix_ref(self.kind, self.name, self.ns))
 
 
 @dataclass(frozen=True, slots=True)
