@@ -12,8 +12,9 @@ import posix_ipc
 import pytest
 
 from shmtop.clean.remove import Remover
-from shmtop.collect.mqueue import scan_mqueue
+from shmtop.collect.mqueue import NotMounted, scan_mqueue
 from shmtop.libc import TMPFS_MAGIC, filesystem_name, filesystem_type
+from shmtop.model import FileType, PosixMq
 from shmtop.model.roots import Roots
 from tests.namespaces import run_with_mounts
 from tests.test_inspect import shmtop
@@ -66,14 +67,20 @@ def test_rm_unlinks_nothing_from_a_directory_that_is_not_a_tmpfs(ordinary: Path)
 
 
 def test_queues_are_unlinked_only_from_an_mqueue_filesystem(tmp_path: Path) -> None:
-    """A directory the mount table calls mqueue (a crafted table here; a directory swapped after
-    the listing in life) is checked again on the descriptor the unlink uses."""
+    """A queue seen in an mqueue filesystem whose directory is an ordinary one by the time of
+    the removal (swapped after the listing) is checked again on the descriptor the unlink
+    uses. (The listing itself reads only an mqueue filesystem: the queue is made by hand.)"""
     directory = tmp_path / "queues"
     directory.mkdir()
     (directory / "victim").write_bytes(b"QSIZE:0 NOTIFY:0 SIGNO:0 NOTIFY_PID:0\n")
-    mountinfo = tmp_path / "mountinfo"
-    mountinfo.write_text(f"36 25 0:31 / {directory} rw,relatime - mqueue mqueue rw\n")
-    [queue] = scan_mqueue(str(directory), str(mountinfo))
+    st = (directory / "victim").lstat()
+    queue = PosixMq(
+        name=b"/victim", type=FileType.FILE, size=st.st_size, allocated=0, uid=st.st_uid,
+        gid=st.st_gid, mode=0o644, mtime_ns=st.st_mtime_ns, ctime_ns=None, dev=st.st_dev,
+        inode=st.st_ino, nlink=1,
+    )  # fmt: skip
+    with pytest.raises(NotMounted):
+        scan_mqueue(str(directory))
     outcome = Remover(Roots(dev_mqueue=str(directory))).remove(queue)
     assert outcome.result == "refused"
     assert outcome.detail == (

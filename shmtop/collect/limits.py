@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import resource
 
+from shmtop.collect.entries import open_directory
 from shmtop.model import Limits, TmpfsStats
 
 
@@ -63,7 +64,8 @@ def _rlimit_msgqueue() -> int | None:
 
 def tmpfs_stats(path: str) -> TmpfsStats | None:
     try:
-        vfs = os.statvfs(path)
+        with open_directory(path) as fd:
+            vfs = os.fstatvfs(fd)
     except OSError:
         return None
     return TmpfsStats(

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NamedTuple
 
 from shmtop.collect.devshm import EntryValues, entry_values
-from shmtop.collect.entries import Entry, list_entries, open_directory, read_regular
+from shmtop.collect.entries import Entry, directory_fd, list_entries, read_regular
 from shmtop.collect.reuse import Reuse
 from shmtop.errors import Vanished
-from shmtop.libc import MqAttr, mq_getattr
+from shmtop.libc import MQUEUE_MAGIC, MqAttr, filesystem_type, mq_getattr
 from shmtop.model import FileType, PosixMq
 
 MOUNT_HINT = "mount -t mqueue none /dev/mqueue"
-_OCTAL_ESCAPE = re.compile(rb"\\([0-7]{3})")
 _QSIZE_LABELS = (b"QSIZE", b"NOTIFY", b"SIGNO", b"NOTIFY_PID")
 _QSIZE_LINE = re.compile(rb"QSIZE:(\d+) +NOTIFY:(\d+) +SIGNO:(\d+) +NOTIFY_PID:(\d+) *\n?")
 
@@ -38,16 +39,14 @@ class NotMounted(Exception):
     """No mqueue filesystem is mounted where queues are expected."""
 
 
-def scan_mqueue(root: str, mountinfo: str, make: Reuse[PosixMq] | None = None) -> list[PosixMq]:
+def scan_mqueue(root: str, make: Reuse[PosixMq] | None = None) -> list[PosixMq]:
     """Every queue under root. Raises NotMounted, or OSError if root cannot be read.
 
     `make` (kept between polls) hands back unchanged queues instead of building them anew.
     """
-    if not is_mqueue_mount(root, mountinfo):
-        raise NotMounted(f"{root} is not mounted; POSIX message queues are hidden ({MOUNT_HINT})")
     build = make or Reuse(PosixMq)
     queues: list[PosixMq] = []
-    with open_directory(root) as dir_fd:
+    with _mqueue_directory(root) as dir_fd:
         for entry in list_entries(dir_fd):
             queue = _queue(dir_fd, entry, build)
             if queue is not None:
@@ -99,27 +98,21 @@ def parse_qsize_line(text: bytes) -> QueueStatus:
     return QueueStatus(qsize, notify, signo, notify_pid)
 
 
-def is_mqueue_mount(path: str, mountinfo: str) -> bool:
-    """Whether the topmost mount at path (after resolving it) is an mqueue filesystem."""
-    target = os.path.realpath(path)
+@contextmanager
+def _mqueue_directory(root: str) -> Iterator[int]:
+    """A descriptor of root, which must be an mqueue filesystem (by fstatfs: what the
+    descriptor is on, not what a mount table says of a path). Raises NotMounted."""
     try:
-        with open(mountinfo, "rb") as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return os.path.isdir(path)  # no mount table to ask: trust a readable directory
-    fstype = None
-    for line in lines:
-        point, kind = _mount_point_and_type(line)
-        if point == target:
-            fstype = kind
-    return fstype == "mqueue"
+        dir_fd = directory_fd(root)
+    except FileNotFoundError:
+        raise NotMounted(_not_mounted(root)) from None
+    try:
+        if filesystem_type(dir_fd) != MQUEUE_MAGIC:
+            raise NotMounted(_not_mounted(root))
+        yield dir_fd
+    finally:
+        os.close(dir_fd)
 
 
-def _mount_point_and_type(line: bytes) -> tuple[str | None, str | None]:
-    """Mount point (field 5, octal escapes undone) and fstype (first field after ' - ')."""
-    before, sep, after = line.partition(b" - ")
-    fields = before.split()
-    if not sep or len(fields) < 5 or not after:
-        return None, None
-    point = os.fsdecode(_OCTAL_ESCAPE.sub(lambda m: bytes([int(m[1], 8) & 0xFF]), fields[4]))
-    return point, after.split()[0].decode("ascii", "replace")
+def _not_mounted(root: str) -> str:
+    return f"{root} is not mounted; POSIX message queues are hidden ({MOUNT_HINT})"

@@ -149,7 +149,7 @@ class Mqueue:
     def read(self, wanted: frozenset[Kind]) -> Found:
         root = self.roots.dev_mqueue
         try:
-            queues = scan_mqueue(root, f"{self.roots.procfs}/self/mountinfo", self._builder)
+            queues = scan_mqueue(root, self._builder)
         except NotMounted as exc:
             return Found({}, {Kind.POSIX_MQ: str(exc)})
         except OSError as exc:

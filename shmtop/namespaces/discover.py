@@ -1,0 +1,110 @@
+"""Finding every IPC namespace and every /dev/shm on the host, with the processes in each.
+
+One pass over /proc: each process's IPC and mount namespace (readlink of /proc/PID/ns/*),
+then, once per mount namespace, the /dev/shm it sees, reached from /proc/PID/root without
+following any link a container may have planted there (an absolute symlink would resolve on
+the host). Processes grouped by (IPC namespace, /dev/shm) are one Namespace; shmtop's own
+comes first.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections import defaultdict
+from collections.abc import Iterator
+
+from shmtop.model.namespace import Namespace
+from shmtop.namespaces.containers import container_of
+
+_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+_BELOW = _DIR | os.O_NOFOLLOW
+
+
+def ns_inode(procfs: str, pid: int | str, kind: str) -> int | None:
+    """The inode of /proc/PID/ns/KIND (`ipc:[4026531839]`), None if it cannot be read."""
+    try:
+        link = os.readlink(f"{procfs}/{pid}/ns/{kind}")
+    except OSError:
+        return None
+    inode = link[link.find("[") + 1 : -1]
+    return int(inode) if inode.isdigit() else None
+
+
+def open_below_root(procfs: str, pid: int | str, *names: str) -> int:
+    """A descriptor of the directory /proc/PID/root/NAME/..., no component below the root
+    followed if it is a link. Raises OSError (ELOOP, ENOTDIR for a link or a file)."""
+    fd = os.open(f"{procfs}/{pid}/root", _DIR)
+    try:
+        for name in names:
+            child = os.open(name, _BELOW, dir_fd=fd)
+            os.close(fd)
+            fd = child
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def dev_shm_of(procfs: str, pid: int | str) -> int | None:
+    """The device of the /dev/shm a process sees; None if it has none or it is unreadable."""
+    try:
+        fd = open_below_root(procfs, pid, "dev", "shm")
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+    finally:
+        os.close(fd)
+    return st.st_dev if stat.S_ISDIR(st.st_mode) else None
+
+
+def discover(procfs: str = "/proc") -> list[Namespace]:
+    """Every (IPC namespace, /dev/shm) with its processes; shmtop's own first."""
+    own_ipc, own_mnt = ns_inode(procfs, "self", "ipc"), ns_inode(procfs, "self", "mnt")
+    own_shm = dev_shm_of(procfs, "self")
+    groups: dict[tuple[int, int | None], list[int]] = defaultdict(list)
+    shm_by_mnt: dict[int | None, int | None] = {own_mnt: own_shm}
+    for pid, ipc, mnt in _processes(procfs):
+        if mnt not in shm_by_mnt:
+            shm_by_mnt[mnt] = dev_shm_of(procfs, pid)
+        groups[(ipc, shm_by_mnt[mnt])].append(pid)
+    own_key = (own_ipc or 0, own_shm)
+    groups.setdefault(own_key, [os.getpid()])
+    found = [_namespace(procfs, key, pids, own_ipc, own_shm) for key, pids in groups.items()]
+    return sorted(found, key=lambda ns: (not ns.own, ns.ipc, ns.dev_shm or 0))
+
+
+def _processes(procfs: str) -> Iterator[tuple[int, int, int | None]]:
+    """(pid, IPC namespace, mount namespace) of every process whose namespaces can be read."""
+    for name in os.listdir(procfs):
+        if name.isdigit():
+            ipc = ns_inode(procfs, name, "ipc")
+            if ipc is not None:
+                yield int(name), ipc, ns_inode(procfs, name, "mnt")
+
+
+def _namespace(
+    procfs: str, key: tuple[int, int | None], pids: list[int], own_ipc: int | None,
+    own_shm: int | None,
+) -> Namespace:  # fmt: skip
+    ipc, dev_shm = key
+    pids = sorted(pids)
+    own = ipc == own_ipc and dev_shm == own_shm
+    return Namespace(
+        ipc=ipc,
+        dev_shm=dev_shm,
+        pids=tuple(pids),
+        own_ipc=ipc == own_ipc,
+        own_shm=dev_shm == own_shm,
+        container=None if own else container_of(procfs, pids),
+        comm=_comm(procfs, pids[0]),
+    )
+
+
+def _comm(procfs: str, pid: int) -> str | None:
+    try:
+        with open(f"{procfs}/{pid}/comm", "rb") as f:
+            return f.read().rstrip(b"\n").decode("utf-8", "surrogateescape")
+    except OSError:
+        return None
