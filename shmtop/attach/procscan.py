@@ -27,16 +27,19 @@ _READ_CHUNK = 1 << 17
 class Targets:
     """What a scan looks for.
 
-    `sysv` maps a shmid to its reference (mapped on `sysv_dev`); `files` maps the
-    (device, inode) of POSIX objects and queues to their references (hard links: several);
-    `waitable` maps the id of a System V set or queue, by kind, to its reference.
+    `sysv` maps, per IPC namespace label ("" for shmtop's own), a shmid to its reference
+    (mapped on `sysv_dev`: the same device in every namespace, so the process's namespace
+    says which segment N it maps); `files` maps the (device, inode) of POSIX objects and
+    queues to their references (hard links: several; devices differ between /dev/shm
+    instances); `waitable` maps the id of a System V set or queue, by kind and namespace
+    label, to its reference.
     """
 
     sysv_dev: int | None
-    sysv: Mapping[int, str]
+    sysv: Mapping[str, Mapping[int, str]]
     files: Mapping[Key, tuple[str, ...]]
     file_devs: frozenset[int]
-    waitable: Mapping[Kind, Mapping[int, str]] = field(default_factory=dict)
+    waitable: Mapping[Kind, Mapping[str, Mapping[int, str]]] = field(default_factory=dict)
     queues: bool = False  # POSIX queues are among `files`
     finders: Sequence[ProcessFinder] = ()  # kinds found in processes (the second phase)
 
@@ -107,34 +110,54 @@ class Finding:
     fds: Counter[Key]
     waiting: tuple[str, ...] = ()
     waits_unknown: bool = False
+    ipc: str = ""  # its IPC namespace's label, where a System V mapping needed it
 
 
 def read_process(
     procfs_fd: int, pid: int, targets: Targets, matcher: MapsMatcher, own_ipc: str | None
 ) -> Finding | None:
     """What the process uses, None if nothing. Raises NotPermitted (another user's, or
-    hidepid) or Vanished (it exited while being read)."""
+    hidepid) or Vanished (it exited while being read). `own_ipc`: the link of shmtop's IPC
+    namespace (`ipc:[4026531839]`)."""
     pid_fd = _open(str(pid), _DIR, procfs_fd)
     try:
         data = _read(pid_fd, "maps")
         for finder in targets.finders:
             finder.look(pid, pid_fd, data)
         mapped = matcher.mappings(data)
-        maps = Counter(key for key in mapped if _wanted(key, targets))
-        if any(key[0] == targets.sysv_dev for key in maps) and not _same_ipc(pid_fd, own_ipc):
-            # Another IPC namespace maps its own shmid N, not ours.
-            maps = Counter({key: n for key, n in maps.items() if key[0] != targets.sysv_dev})
+        ipc = _IpcLabel(pid_fd, own_ipc)
+        maps = Counter(key for key in mapped if _wanted(key, targets, ipc))
         fds = _held(pid_fd, targets)
-        waiting, waits_unknown = _waits(pid_fd, targets, own_ipc)
+        waiting, waits_unknown = _waits(pid_fd, targets, ipc)
         if not (maps or fds or waiting or waits_unknown):
             return None
         comm, uid = _identity(pid_fd)  # only for processes that use something
     finally:
         os.close(pid_fd)
-    return Finding(pid, comm, uid, maps, fds, waiting, waits_unknown)
+    return Finding(pid, comm, uid, maps, fds, waiting, waits_unknown, ipc.known or "")
 
 
-def _waits(pid_fd: int, targets: Targets, own_ipc: str | None) -> tuple[tuple[str, ...], bool]:
+class _IpcLabel:
+    """A process's IPC namespace label, read once and only if asked ("" for shmtop's own;
+    None when it cannot be read: then no System V object is credited to it)."""
+
+    def __init__(self, pid_fd: int, own: str | None) -> None:
+        self._pid_fd, self._own = pid_fd, own
+        self.known: str | None = None
+        self._read = False
+
+    def get(self) -> str | None:
+        if not self._read:
+            self._read = True
+            try:
+                link = os.readlink("ns/ipc", dir_fd=self._pid_fd)
+            except OSError:
+                return None
+            self.known = "" if link == self._own else link[link.find("[") + 1 : -1]
+        return self.known
+
+
+def _waits(pid_fd: int, targets: Targets, ipc: _IpcLabel) -> tuple[tuple[str, ...], bool]:
     """(references the process is blocked on, whether that could not be read)."""
     if not targets.wants_waits:
         return (), False
@@ -147,7 +170,7 @@ def _waits(pid_fd: int, targets: Targets, own_ipc: str | None) -> tuple[tuple[st
     refs: list[str] = []
     for wait in waits:
         if wait is not None:
-            refs.extend(_waited_on(pid_fd, wait, targets, own_ipc))
+            refs.extend(_waited_on(pid_fd, wait, targets, ipc))
     return tuple(dict.fromkeys(refs)), False
 
 
@@ -160,14 +183,14 @@ def _threads(pid_fd: int) -> list[str]:
         os.close(task_fd)
 
 
-def _waited_on(pid_fd: int, wait: Wait, targets: Targets, own_ipc: str | None) -> tuple[str, ...]:
+def _waited_on(pid_fd: int, wait: Wait, targets: Targets, ipc: _IpcLabel) -> tuple[str, ...]:
     if wait.kind is Kind.POSIX_MQ:
         key = _descriptor_key_of(pid_fd, wait.handle)
         return targets.files.get(key, ()) if key else ()
-    ref = targets.waitable.get(wait.kind, {}).get(wait.handle)
-    if ref is None or not _same_ipc(pid_fd, own_ipc):  # another namespace's id N
-        return ()
-    return (ref,)
+    label = ipc.get()  # id N of the process's own namespace
+    ref = None if label is None else targets.waitable.get(wait.kind, {}).get(label, {})
+    found = None if ref is None else ref.get(wait.handle)
+    return () if found is None else (found,)
 
 
 def _descriptor_key_of(pid_fd: int, fd: int) -> Key | None:
@@ -200,16 +223,10 @@ def _read(dir_fd: int, name: str) -> bytes:
         os.close(fd)
 
 
-def _same_ipc(pid_fd: int, own_ipc: str | None) -> bool:
-    try:
-        return os.readlink("ns/ipc", dir_fd=pid_fd) == own_ipc
-    except OSError:
-        return False  # cannot tell: not credited with our segments
-
-
-def _wanted(key: Key, targets: Targets) -> bool:
+def _wanted(key: Key, targets: Targets, ipc: _IpcLabel) -> bool:
     if key[0] == targets.sysv_dev:
-        return key[1] in targets.sysv
+        label = ipc.get()  # segment N of the process's own namespace
+        return label is not None and key[1] in targets.sysv.get(label, {})
     return key in targets.files
 
 

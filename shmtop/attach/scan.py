@@ -79,20 +79,23 @@ _NONE: tuple[list[Finding], list[int], int] = ([], [], 0)
 
 def _targets(snapshot: Snapshot, procfs: str, finders: Sequence[ProcessFinder]) -> Targets:
     """What to look for in processes, as each kind shows there (the table of kinds)."""
-    attached: dict[int, str] = {}
+    attached: dict[str, dict[int, str]] = defaultdict(dict)
     files: dict[Key, tuple[str, ...]] = defaultdict(tuple)
-    waitable: dict[Kind, dict[int, str]] = defaultdict(dict)
+    waitable: dict[Kind, dict[str, dict[int, str]]] = defaultdict(lambda: defaultdict(dict))
     queues = False
     for kind, objects in snapshot.by_kind.items():
         spec = KINDS[kind]
         if spec.mapped_as is MappedAs.SHMID:
-            attached.update((s.id, s.ref) for s in cast("list[SysvShm]", objects) if s.nattch)
+            for s in cast("list[SysvShm]", objects):
+                if s.nattch:
+                    attached[s.ns][s.id] = s.ref
         elif spec.mapped_as is MappedAs.FILE:
             for e in cast("list[PosixEntry]", objects):
                 files[(e.dev, e.inode)] += (e.ref,)
             queues = queues or (spec.waitable and bool(objects))
         elif spec.waitable:
-            waitable[kind].update((o.id, o.ref) for o in cast("list[SysvMsg]", objects))
+            for o in cast("list[SysvMsg]", objects):
+                waitable[kind][o.ns][o.id] = o.ref
     return Targets(
         sysv_dev=sysv_device(procfs) if attached else None,
         sysv=attached,
@@ -160,9 +163,10 @@ def _ipc_namespace(base: str) -> str | None:
         return None
 
 
-def _refs(key: Key, targets: Targets) -> tuple[str, ...]:
-    if key[0] == targets.sysv_dev and key[1] in targets.sysv:
-        return (targets.sysv[key[1]],)
+def _refs(key: Key, targets: Targets, ipc: str) -> tuple[str, ...]:
+    if key[0] == targets.sysv_dev:
+        ref = targets.sysv.get(ipc, {}).get(key[1])
+        return () if ref is None else (ref,)
     return targets.files.get(key, ())
 
 
@@ -183,7 +187,7 @@ def _uses(finding: Finding, targets: Targets) -> dict[str, tuple[int, int]]:
     waits on."""
     uses: dict[str, tuple[int, int]] = dict.fromkeys(finding.waiting, (0, 0))
     for key in finding.maps.keys() | finding.fds.keys():
-        for ref in _refs(key, targets):
+        for ref in _refs(key, targets, finding.ipc):
             maps, fds = uses.get(ref, (0, 0))
             uses[ref] = (maps + finding.maps[key], fds + finding.fds[key])
     return uses
@@ -227,7 +231,7 @@ def _processes(
     processes = {}
     for finding in findings:
         uses = _uses(finding, targets)
-        mapped = {ref for key in finding.maps for ref in _refs(key, targets)}
+        mapped = {ref for key in finding.maps for ref in _refs(key, targets, finding.ipc)}
         processes[finding.pid] = ProcessUse(
             finding.pid,
             finding.comm,

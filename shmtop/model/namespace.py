@@ -8,7 +8,11 @@ A container usually has both of its own; a service with a private /dev may have 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from shmtop.model.limits import Limits, UsageItem
+from shmtop.model.objects import Kind
 
 
 def ipc_label(inode: int) -> str:
@@ -48,7 +52,11 @@ class Namespace:
     container: Container | None = None
     hostname: str | None = None
     comm: str | None = None  # the first process's command name
-    unavailable: dict[str, str] = field(default_factory=dict)  # what could not be read, why
+    # Once collected: its limits and usage (its own System V limits, its /dev/shm), and the
+    # kinds that could not be read in it, with why.
+    limits: Limits | None = None
+    usage: Mapping[str, UsageItem] = field(default_factory=dict)
+    unavailable: Mapping[Kind, str] = field(default_factory=dict)
 
     @property
     def own(self) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from shmtop.model.limits import Limits, UsageItem
+from shmtop.model.namespace import Namespace
 from shmtop.model.objects import (
     ALL_KINDS,
     IpcObject,
@@ -35,6 +36,7 @@ class Snapshot:
     users: Mapping[int, str | None] = field(default_factory=dict)
     unavailable: Mapping[Kind, str] = field(default_factory=dict)
     attach: AttachMap | None = None  # who uses what, when a /proc scan was asked for
+    namespaces: tuple[Namespace, ...] = ()  # every namespace read (empty: shmtop's own only)
 
     @property
     def objects(self) -> tuple[IpcObject, ...]:
