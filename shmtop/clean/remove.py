@@ -20,13 +20,14 @@ from shmtop.clean.audit import AuditLog, AuditUnavailable
 from shmtop.clean.backup import BackupRefused, backup
 from shmtop.clean.permission import denied
 from shmtop.collect import Collector
-from shmtop.collect.entries import file_type, open_directory
+from shmtop.collect.entries import file_type
 from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.libc import MQUEUE_MAGIC, TMPFS_MAGIC, filesystem_name, filesystem_type
 from shmtop.model import FileType, IpcObject, Kind, PosixEntry, SysvShm
 from shmtop.model.identity import changes
 from shmtop.model.kinds import Address, identity_fields, identity_of, spec_of
 from shmtop.model.roots import Roots
+from shmtop.namespaces.paths import open_directory
 from shmtop.safepath import UnsafePath
 
 Result = Literal["removed", "refused", "error"]

@@ -7,11 +7,12 @@ import os
 import struct
 import sys
 
-from shmtop.collect.entries import Entry, file_type, list_entries, open_directory, read_regular
+from shmtop.collect.entries import Entry, file_type, list_entries, read_regular
 from shmtop.collect.reuse import Reuse
 from shmtop.errors import Vanished
 from shmtop.model import FileType, PosixEntry, PosixSem, PosixShm
 from shmtop.model.roots import SEM_PREFIX
+from shmtop.namespaces.paths import open_directory
 
 GLIBC_SEM_SIZE = 32
 _SEM_VALUE_MAX = 0x7FFFFFFF

@@ -11,12 +11,10 @@ import errno
 import os
 import stat
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import NamedTuple, TypeVar
 
 from shmtop.errors import Vanished
 from shmtop.model import FileType
-from shmtop.namespaces.discover import open_below_root
 
 R = TypeVar("R")
 
@@ -41,27 +39,6 @@ class Entry(NamedTuple):
 
 def file_type(mode: int) -> FileType:
     return _TYPES.get(stat.S_IFMT(mode), FileType.UNKNOWN)
-
-
-@contextmanager
-def open_directory(path: str) -> Iterator[int]:
-    """A descriptor for the directory at path. Below a process's root (`/proc/PID/root/dev/
-    shm`: a container's), no component is followed if it is a link: a link a container
-    planted there would otherwise resolve on the host."""
-    fd = directory_fd(path)
-    try:
-        yield fd
-    finally:
-        os.close(fd)
-
-
-def directory_fd(path: str) -> int:
-    """What open_directory yields, for the caller to close."""
-    head, root, below = path.partition("/root/")
-    if root and head.rpartition("/")[2].isdigit():
-        procfs, _, pid = head.rpartition("/")
-        return open_below_root(procfs, pid, *below.strip("/").split("/"))
-    return os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
 
 
 def list_entries(dir_fd: int) -> Iterator[Entry]:

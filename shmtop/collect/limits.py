@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import resource
 
-from shmtop.collect.entries import open_directory
 from shmtop.model import Limits, TmpfsStats
+from shmtop.namespaces.paths import open_directory
 
 
 def read_limits(procfs: str, dev_shm: str) -> Limits:

@@ -15,11 +15,12 @@ from contextlib import contextmanager
 from typing import NamedTuple
 
 from shmtop.collect.devshm import EntryValues, entry_values
-from shmtop.collect.entries import Entry, directory_fd, list_entries, read_regular
+from shmtop.collect.entries import Entry, list_entries, read_regular
 from shmtop.collect.reuse import Reuse
 from shmtop.errors import Vanished
 from shmtop.libc import MQUEUE_MAGIC, MqAttr, filesystem_type, mq_getattr
 from shmtop.model import FileType, PosixMq
+from shmtop.namespaces.paths import directory_fd
 
 MOUNT_HINT = "mount -t mqueue none /dev/mqueue"
 _QSIZE_LABELS = (b"QSIZE", b"NOTIFY", b"SIGNO", b"NOTIFY_PID")

@@ -28,6 +28,7 @@ from shmtop.model import (
 from shmtop.model.contents import Member, Message
 from shmtop.model.kinds import Contents, spec_of
 from shmtop.model.roots import Roots
+from shmtop.namespaces.enter import run_in
 
 __all__ = [
     "MEMBER_LIMIT",
@@ -123,7 +124,7 @@ def listed_contents(obj: IpcObject) -> list[Member] | list[Message]:
 def set_members(semset: SysvSem, limit: int = MEMBER_LIMIT) -> list[Member]:
     """The first `limit` members, in order."""
     try:
-        members = sem_members(semset.id, semset.nsems, limit)
+        members = run_in(semset.ns, sem_members, semset.id, semset.nsems, limit)
     except OSError as exc:
         raise _failure(semset, exc, "its members") from None
     return [Member(num, *member) for num, member in enumerate(members)]
@@ -132,7 +133,7 @@ def set_members(semset: SysvSem, limit: int = MEMBER_LIMIT) -> list[Member]:
 def member_pids(semset: SysvSem) -> list[int]:
     """The pid of each member's last operation: all a verdict needs while one lives."""
     try:
-        return sem_pids(semset.id, semset.nsems)
+        return run_in(semset.ns, sem_pids, semset.id, semset.nsems)
     except OSError as exc:
         raise _failure(semset, exc, "its members") from None
 
@@ -140,13 +141,17 @@ def member_pids(semset: SysvSem) -> list[int]:
 def member_waiting(semset: SysvSem) -> list[tuple[int, int]]:
     """(ncnt, zcnt) of each member."""
     try:
-        return sem_waiting(semset.id, semset.nsems)
+        return run_in(semset.ns, sem_waiting, semset.id, semset.nsems)
     except OSError as exc:
         raise _failure(semset, exc, "its members") from None
 
 
 def peek_messages(queue: SysvMsg, limit: int = MESSAGE_LIMIT) -> list[Message]:
     """Up to `limit` messages in queue order; the queue's qnum, lrpid and rtime stay."""
+    return run_in(queue.ns, _peek_messages, queue, limit)
+
+
+def _peek_messages(queue: SysvMsg, limit: int) -> list[Message]:
     copier = MessageCopier(min(max(queue.cbytes, _msgmax()), _CAPACITY_LIMIT))
     messages = []
     for index in range(limit):

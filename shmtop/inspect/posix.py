@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.model import FileType, PosixEntry
+from shmtop.namespaces.paths import open_directory
 
 _FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 
@@ -73,11 +74,15 @@ class PosixReader:
 
 
 def _open(path: bytes, entry: PosixEntry) -> int:
+    """The file at path, opened relative to its directory (below a container's root, no
+    component followed: see open_directory)."""
+    directory, _, name = path.rpartition(b"/")
     try:
-        try:
-            return os.open(path, _FLAGS | os.O_NOATIME)  # leaves atime alone: owner or root
-        except PermissionError:
-            return os.open(path, _FLAGS)
+        with open_directory(os.fsdecode(directory)) as dir_fd:
+            try:  # leaves atime alone: owner or root
+                return os.open(name, _FLAGS | os.O_NOATIME, dir_fd=dir_fd)
+            except PermissionError:
+                return os.open(name, _FLAGS, dir_fd=dir_fd)
     except FileNotFoundError:
         raise Vanished(f"{entry.ref} no longer exists") from None
     except PermissionError:

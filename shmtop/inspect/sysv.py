@@ -29,6 +29,8 @@ import sysv_ipc
 from shmtop.attach.sysvdev import sysv_device
 from shmtop.errors import Vanished, from_errno
 from shmtop.model import SysvShm
+from shmtop.namespaces.discover import ipc_label_of
+from shmtop.namespaces.enter import run_in
 
 if TYPE_CHECKING:
     import socket
@@ -46,6 +48,7 @@ class SysvReader:
 
     def __init__(self, segment: SysvShm, mappers: Iterable[int], procfs: str = "/proc") -> None:
         self.ref = segment.ref
+        self.ns = segment.ns  # its IPC namespace: mappers must be in it, children join it
         self.shmid = segment.id
         self.size = segment.size
         self.note: str | None = None
@@ -87,10 +90,13 @@ class SysvReader:
         return None
 
     def _find_mappers(self) -> list[int]:
-        """The first process found mapping the segment: likely pids first, then all."""
+        """The first process found mapping the segment: likely pids first, then all (in its
+        IPC namespace: a process of another one maps its own segment of that id)."""
         own = os.getpid()
         for pid in [*self._hints, *_pids(self._procfs)]:
-            if pid > 0 and pid != own and _map_file(self._procfs, pid, self.shmid) is not None:
+            if pid <= 0 or pid == own or _map_file(self._procfs, pid, self.shmid) is None:
+                continue
+            if ipc_label_of(self._procfs, pid) == self.ns:
                 return [pid]
         return []
 
@@ -109,7 +115,7 @@ class SysvReader:
     def _own_file(self) -> int:
         """The segment's file, from a child that attached, handed it over and exited."""
         if self._file is None:
-            kind, fds, pid = _run_child(self, "fd")
+            kind, fds, pid = run_in(self.ns, _run_child, self, "fd")
             if kind != b"F" or len(fds) != 1:
                 raise OSError(f"{self.ref}: the child that attaches it failed")
             if not _is_segment(fds[0], self.shmid, self._procfs):
@@ -120,7 +126,7 @@ class SysvReader:
         return self._file
 
     def _read_by_child(self, offset: int, length: int) -> bytes:
-        kind, data, pid = _run_child(self, "read", str(offset), str(length))
+        kind, data, pid = run_in(self.ns, _run_child, self, "read", str(offset), str(length))
         if kind != b"D":
             raise OSError(f"{self.ref}: the child that attaches it failed")
         self.note = UNPRIVILEGED_NOTE.format(pid=pid)

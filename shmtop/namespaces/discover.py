@@ -16,9 +16,7 @@ from collections.abc import Iterator
 
 from shmtop.model.namespace import Namespace
 from shmtop.namespaces.containers import container_of
-
-_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
-_BELOW = _DIR | os.O_NOFOLLOW
+from shmtop.namespaces.paths import open_below_root
 
 
 def ns_inode(procfs: str, pid: int | str, kind: str) -> int | None:
@@ -31,19 +29,13 @@ def ns_inode(procfs: str, pid: int | str, kind: str) -> int | None:
     return int(inode) if inode.isdigit() else None
 
 
-def open_below_root(procfs: str, pid: int | str, *names: str) -> int:
-    """A descriptor of the directory /proc/PID/root/NAME/..., no component below the root
-    followed if it is a link. Raises OSError (ELOOP, ENOTDIR for a link or a file)."""
-    fd = os.open(f"{procfs}/{pid}/root", _DIR)
-    try:
-        for name in names:
-            child = os.open(name, _BELOW, dir_fd=fd)
-            os.close(fd)
-            fd = child
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
+def ipc_label_of(procfs: str, pid: int | str) -> str | None:
+    """How references name a process's IPC namespace: "" for shmtop's own, else its inode;
+    None if it cannot be read."""
+    theirs = ns_inode(procfs, pid, "ipc")
+    if theirs is None:
+        return None
+    return "" if theirs == ns_inode(procfs, "self", "ipc") else str(theirs)
 
 
 def dev_shm_of(procfs: str, pid: int | str) -> int | None:
