@@ -27,6 +27,7 @@ from shmtop.model import FileType, IpcObject, Kind, PosixEntry, SysvShm
 from shmtop.model.identity import changes
 from shmtop.model.kinds import Address, identity_fields, identity_of, spec_of
 from shmtop.model.roots import Roots
+from shmtop.namespaces.enter import NoSuchNamespace, run_in
 from shmtop.namespaces.paths import open_directory
 from shmtop.safepath import UnsafePath
 
@@ -70,13 +71,15 @@ class Remover:
         audit: AuditLog | None = None,
         *,
         by_policy: bool = False,
+        places: Mapping[str, Roots] | None = None,
     ) -> None:
         self.roots = roots or Roots()
+        self.places = places or {}  # where the objects of other namespaces live, by label
         self.users = users or {}
         self.backup_dir = backup_dir
         self.audit = audit
         self.by_policy = by_policy
-        self._collectors: dict[Kind, Collector] = {}  # kept: a batch re-reads only what changed
+        self._collectors: dict[tuple[Kind, str], Collector] = {}  # a batch re-reads what changed
 
     def remove(self, seen: IpcObject) -> Outcome:
         """Remove `seen` if it is still there and still the same; never raises."""
@@ -102,7 +105,7 @@ class Remover:
     def current(self, seen: IpcObject) -> IpcObject:
         """The object now at seen's id or name; Refused when there is none or another."""
         if isinstance(seen, PosixEntry):
-            directory, name = self.roots.place(seen)
+            directory, name = self._roots_for(seen).place(seen)
             with open_directory(directory) as fd:
                 _require_ipc_filesystem(fd, directory, seen)
                 now: IpcObject | None = _as_found(seen, _lstat(fd, name))
@@ -134,7 +137,7 @@ class Remover:
             if isinstance(now, PosixEntry):
                 self._unlink(now)
             else:
-                SYSV_REMOVE[now.kind](now.id)
+                run_in(now.ns, SYSV_REMOVE[now.kind], now.id)  # in the object's namespace
         except (PermissionError, sysv_ipc.PermissionsError):
             raise Refused(denied(now, self.users, "removing")) from None
         except (FileNotFoundError, sysv_ipc.ExistentialError):
@@ -145,7 +148,7 @@ class Remover:
         if self.backup_dir is None:
             return None
         try:
-            return backup(obj, self.backup_dir, self.roots, self.users)
+            return backup(obj, self.backup_dir, self._roots_for(obj), self.users)
         except (UnsafePath, BackupRefused, NotPermitted, Vanished, Unsupported) as exc:
             raise Refused(f"{obj.ref} was not removed: its backup failed ({exc})") from None
         except OSError as exc:
@@ -154,9 +157,23 @@ class Remover:
                 f"({exc.strerror or exc})"
             ) from None
 
+    def _roots_for(self, obj: IpcObject | PosixEntry) -> Roots:
+        """Where an object of its namespace lives: shmtop's own roots, or a container's."""
+        if not obj.ns:
+            return self.roots
+        if obj.ns not in self.places:
+            raise Refused(f"{obj.ref}: namespace {obj.ns} is not one shmtop has read")
+        return self.places[obj.ns]
+
     def _sysv_now(self, seen: IpcObject) -> IpcObject | None:
-        collector = self._collectors.setdefault(seen.kind, Collector(self.roots, [seen.kind]))
-        snapshot = collector.collect()
+        """The object now at seen's id, read in seen's IPC namespace."""
+        key = (seen.kind, seen.ns)
+        if key not in self._collectors:
+            self._collectors[key] = Collector(self._roots_for(seen), [seen.kind])
+        try:
+            snapshot = run_in(seen.ns, self._collectors[key].collect)
+        except NoSuchNamespace as exc:
+            raise Refused(f"{seen.ref}: {exc}") from None
         if seen.kind in snapshot.unavailable:
             raise Refused(snapshot.unavailable[seen.kind])
         return next((obj for obj in snapshot.objects if obj.ref == seen.ref), None)
@@ -164,7 +181,7 @@ class Remover:
     def _unlink(self, entry: PosixEntry) -> None:
         """Unlink the name if it still is this regular file: checked again after the backup,
         on the same directory descriptor as the unlink."""
-        directory, name = self.roots.place(entry)
+        directory, name = self._roots_for(entry).place(entry)
         with open_directory(directory) as fd:
             _require_ipc_filesystem(fd, directory, entry)
             found = _as_found(entry, _lstat(fd, name))

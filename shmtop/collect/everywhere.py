@@ -55,6 +55,28 @@ def collect_everywhere(
     return replace(snapshot, attach=attach, users=resolve_users(u for u in uids if u is not None))
 
 
+def roots_in(roots: Roots, ns: Namespace) -> Roots:
+    """Where the objects of a namespace other than shmtop's own live: through the root of one
+    of its processes, named as references name that namespace."""
+    under = f"{roots.procfs}/{ns.pids[0]}/root/dev"
+    return Roots(
+        procfs=roots.procfs, dev_shm=f"{under}/shm", dev_mqueue=f"{under}/mqueue",
+        ipc_ns=ns.ipc_label, shm_ns=ns.shm_label,
+    )  # fmt: skip
+
+
+def places_of(roots: Roots, namespaces: Iterable[Namespace]) -> dict[str, Roots]:
+    """Roots by the labels references give other namespaces (their IPC namespace and their
+    /dev/shm), for reaching an object from its reference."""
+    places: dict[str, Roots] = {}
+    for ns in namespaces:
+        if not ns.own_ipc:
+            places.setdefault(ns.ipc_label, roots_in(roots, ns))
+        if ns.shm_label:
+            places.setdefault(ns.shm_label, roots_in(roots, ns))
+    return places
+
+
 def _holds_anything(ns: Namespace) -> bool:
     """Kernel threads and services sharing the host's IPC without a /dev/shm hold nothing."""
     return not ns.own_ipc or (ns.dev_shm is not None and not ns.own_shm)
@@ -67,13 +89,8 @@ def _collect_namespace(
     roots: Roots, ns: Namespace, wanted: frozenset[Kind], places: list[Namespace]
 ) -> tuple[Namespace, Found]:
     """One other namespace, with its usage and troubles, and its objects."""
-    pid = ns.pids[0]
-    under = f"{roots.procfs}/{pid}/root/dev"
     own_shm_read = _first_with_shm(ns, places)
-    ns_roots = Roots(
-        procfs=roots.procfs, dev_shm=f"{under}/shm", dev_mqueue=f"{under}/mqueue",
-        ipc_ns=ns.ipc_label, shm_ns=ns.shm_label,
-    )  # fmt: skip
+    ns_roots = roots_in(roots, ns)
     parts: list[Snapshot] = []
     unavailable: dict[Kind, str] = {}
     ipc_kinds = wanted & IPC_KINDS if not ns.own_ipc and _first_with_ipc(ns, places) else set()
@@ -85,7 +102,7 @@ def _collect_namespace(
     shm_kinds = wanted & SHM_KINDS if own_shm_read else set()
     if shm_kinds:
         parts.append(Collector(ns_roots, shm_kinds).collect())
-    return _merged(ns, parts, unavailable, hostname_of(roots.procfs, pid))
+    return _merged(ns, parts, unavailable, hostname_of(roots.procfs, ns.pids[0]))
 
 
 def _first_with_ipc(ns: Namespace, places: list[Namespace]) -> bool:
