@@ -8,7 +8,7 @@ escaped here, through shmtop.names, and nowhere else.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
 from shmtop.humanize import human_bytes, local_time, octal_mode
@@ -24,7 +24,8 @@ from shmtop.model import (
     Verdict,
 )
 from shmtop.model.kinds import spec_of
-from shmtop.names import escape_name, owner_text
+from shmtop.model.namespace import Namespace
+from shmtop.names import escape_name, escape_text, owner_text
 
 NONE = "-"
 Users = Mapping[int, "str | None"]
@@ -37,6 +38,7 @@ class Context(NamedTuple):
     users: Users
     attach: AttachMap | None = None
     verdicts: Mapping[str, Verdict] | None = None  # leak verdicts of the latest attach scan
+    namespaces: Mapping[str, str] | None = None  # the name of each namespace, by label
 
 
 def known(value: Any) -> SortKey:
@@ -215,6 +217,24 @@ ALL_COLUMNS: tuple[Column, ...] = (
     Column("changed", "CHANGED", 19, lambda o, c: spec_of(o).changed_at(o), _when),
 )  # fmt: skip
 COLUMN_BY_ID = {column.id: column for column in ALL_COLUMNS}
+
+
+def namespace_names(namespaces: Iterable[Namespace]) -> dict[str, str]:
+    """The name of each namespace ("host", a container's, ...) by the labels references
+    give it: its IPC namespace's and its /dev/shm's."""
+    names: dict[str, str] = {}
+    for ns in namespaces:
+        names.setdefault(ns.ipc_label, ns.title)
+        names.setdefault(ns.shm_label, ns.title)
+    return names
+
+
+def _namespace_of(obj: IpcObject, ctx: Context) -> str:
+    known = ctx.namespaces or {}
+    return known.get(obj.ns) or (obj.ns or "host")
+
+
+NAMESPACE = Column("namespace", "NAMESPACE", 12, _namespace_of, escape_text, lambda t: t)
 
 
 def field(

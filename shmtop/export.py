@@ -22,6 +22,7 @@ from shmtop.model import (
 )
 from shmtop.model.jsonable import Json, json_text, object_json
 from shmtop.model.kinds import identity_of, spec_of
+from shmtop.model.namespace import Namespace, shm_label
 from shmtop.model.use import AttachMap, PidLife, is_alive, pid_state
 
 SCHEMA = 1
@@ -34,13 +35,16 @@ def snapshot_json(
     with these references."""
     objects = []
     chosen = [obj for obj in snapshot.objects if only is None or obj.ref in only]
+    places = _places(snapshot)
     for obj in chosen:
         found = object_json(obj, snapshot.users)
         found.update(use_json(obj, snapshot))
         found.update(cleanup_json(obj, judged.get(obj.ref)))
+        found["namespace"] = places.get((obj.kind in _IN_DEV_SHM, obj.ns))
         objects.append(found)
     return {
         **header_json(snapshot),
+        "namespaces": [namespace_json(ns) for ns in snapshot.namespaces],
         **doubt_json(snapshot.attach),
         "objects": objects,
         "limits": limits_json(snapshot.limits),
@@ -69,6 +73,40 @@ def doubt_json(attach: AttachMap | None, vouched: frozenset[int] = frozenset()) 
         "uninspected": [{"pid": pid, "comm": json_text(attach.comms.get(pid))} for pid in pids],
         "hidden": attach.hidden,
     }
+
+
+def namespace_json(ns: Namespace) -> Json:
+    """A namespace: its name ("host", a container's name, or its hostname and first process),
+    where its objects live, its container, and (once collected) its limits and usage."""
+    container = ns.container
+    found: Json = {
+        "name": json_text(ns.title), "ipc": ns.ipc,
+        "dev_shm": None if ns.dev_shm is None else shm_label(ns.dev_shm).replace(".", ":"),
+        "runtime": None if container is None else container.runtime,
+        "container_id": None if container is None else container.id,
+        "container_name": None if container is None else json_text(container.name),
+        "pod": None if container is None else container.pod,
+        "hostname": json_text(ns.hostname), "pids": len(ns.pids),
+    }  # fmt: skip
+    if ns.limits is not None:
+        found["limits"] = limits_json(ns.limits)
+        found["usage"] = usage_json(ns.usage)
+        found["unavailable"] = {kind.value: why for kind, why in ns.unavailable.items()}
+    return found
+
+
+def _places(snapshot: Snapshot) -> dict[tuple[bool, str], Json]:
+    """The namespace object of each label: by (a /dev/shm's label?, label)."""
+    places: dict[tuple[bool, str], Json] = {}
+    for ns in snapshot.namespaces:
+        brief = {k: v for k, v in namespace_json(ns).items() if k in _BRIEF}
+        places.setdefault((False, ns.ipc_label), brief)
+        places.setdefault((True, ns.shm_label), brief)
+    return places
+
+
+_BRIEF = ("name", "ipc", "dev_shm", "runtime", "container_id", "container_name")
+_IN_DEV_SHM = {Kind.POSIX_SHM, Kind.POSIX_SEM}
 
 
 def header_json(snapshot: Snapshot) -> Json:

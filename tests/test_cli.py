@@ -30,6 +30,7 @@ BASE_KEYS = {
     "stale",
     "verdict",
     "stale_reasons",
+    "namespace",
 }
 KIND_KEYS = {
     "sysv-shm": {

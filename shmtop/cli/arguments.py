@@ -19,6 +19,23 @@ def add_command_parsers(commands: Any) -> list[argparse.ArgumentParser]:
     return [ADD[name](commands) for name in COMMANDS]
 
 
+def add_scope_options(parser: argparse.ArgumentParser, everywhere: bool) -> None:
+    """-A (every namespace on the host) where a command reads many objects; --ns for all."""
+    if everywhere:
+        parser.add_argument(
+            "-A",
+            "--all-namespaces",
+            action="store_true",
+            help="every IPC namespace and /dev/shm on the host: each container's objects too",
+        )
+    parser.add_argument(
+        "--ns",
+        metavar="TARGET",
+        help="the namespace of TARGET: a pid, a container's name or id prefix, or an IPC "
+        "namespace's inode (default: shmtop's own; qualified references name theirs)",
+    )
+
+
 KEYMAP_HELP = "TOML file of binding id = key(s), e.g. 'app.quit = \"ctrl+q\"' (see the help screen)"
 
 
@@ -87,6 +104,7 @@ def add_list(commands: Any) -> argparse.ArgumentParser:
         help="only objects this process maps or holds open (or last used, for System V queues)",
     )
     parser.add_argument("--json", action="store_true", help="print the JSON document (schema 1)")
+    add_scope_options(parser, everywhere=True)
     parser.set_defaults(command="list")
     return parser
 
@@ -100,6 +118,7 @@ def add_show(commands: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("ref", metavar="REF", help="e.g. sysv-sem:65 or posix-shm:/ring0")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_scope_options(parser, everywhere=False)
     parser.set_defaults(command="show")
     return parser
 
@@ -116,6 +135,7 @@ def add_dump(commands: Any) -> argparse.ArgumentParser:
                         help="start at byte N (decimal, or hex as 0x...)")  # fmt: skip
     parser.add_argument("--length", type=size_argument, default=None, metavar="N",
                         help="at most N bytes (default: to the end)")  # fmt: skip
+    add_scope_options(parser, everywhere=False)
     parser.set_defaults(command="dump")
     return parser
 
@@ -138,6 +158,7 @@ def add_rm(commands: Any) -> argparse.ArgumentParser:
         "--json`); repeat for several",
     )
     add_removal_options(parser)
+    add_scope_options(parser, everywhere=False)
     parser.set_defaults(command="rm")
     return parser
 
@@ -174,6 +195,7 @@ def add_clean(commands: Any) -> argparse.ArgumentParser:
         "(otherwise it may use any, and none is stale); repeatable",
     )
     add_removal_options(parser)
+    add_scope_options(parser, everywhere=True)
     parser.set_defaults(command="clean")
     return parser
 
@@ -185,6 +207,7 @@ def add_limits(commands: Any) -> argparse.ArgumentParser:
         description="Kernel IPC limits and current usage, for all six kinds.",
     )
     parser.add_argument("--json", action="store_true", help="print limits and usage as JSON")
+    add_scope_options(parser, everywhere=True)
     parser.set_defaults(command="limits")
     return parser
 

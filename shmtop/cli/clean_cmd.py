@@ -9,7 +9,6 @@ from typing import Any
 from shmtop.clean.stale import verdicts
 from shmtop.cli.doubt import vouch_lines
 from shmtop.cli.errors import EXIT_OK, EXIT_USAGE, CliError
-from shmtop.cli.options import roots_of
 from shmtop.cli.output import write_json
 from shmtop.cli.removal import (
     exit_status,
@@ -17,14 +16,14 @@ from shmtop.cli.removal import (
     results_json,
     say,
 )
-from shmtop.collect import collect_snapshot
+from shmtop.cli.scope import collect_for
 from shmtop.export import doubt_json
 from shmtop.model import ALL_KINDS
 
 
 def run(args: argparse.Namespace) -> int:
     uids = {_uid(name) for name in args.user or ()}
-    snapshot = collect_snapshot(roots_of(args), args.kinds or ALL_KINDS, attachers=True)
+    snapshot = collect_for(args, args.kinds or ALL_KINDS, attachers=True)
     chosen = [o for o in snapshot.objects if not uids or o.uid in uids]
     judged = verdicts(snapshot, args.min_age, chosen, frozenset(args.ignore_unreadable))
     plan = [obj for obj in chosen if judged[obj.ref].stale]

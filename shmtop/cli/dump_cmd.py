@@ -9,6 +9,7 @@ from shmtop.clean.permission import denied
 from shmtop.cli.errors import EXIT_USAGE, CliError
 from shmtop.cli.objects import find_object
 from shmtop.cli.options import roots_of
+from shmtop.collect.everywhere import places_of
 from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.inspect import ContentReader, hexdump_lines, open_reader
 from shmtop.model import SysvShm
@@ -19,7 +20,10 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(obj, SysvShm) and obj.nattch:  # a mapper lets root read without attaching
         snapshot, obj = find_object(args, args.ref, attachers=True)
     try:
-        reader = open_reader(obj, snapshot.attach, roots_of(args))
+        roots = roots_of(args)
+        reader = open_reader(
+            obj, snapshot.attach, places_of(roots, snapshot.namespaces).get(obj.ns, roots)
+        )
     except Unsupported as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
     except NotPermitted:

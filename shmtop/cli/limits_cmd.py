@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 
-from shmtop.cli.options import roots_of
 from shmtop.cli.output import note_unavailable, write_json
+from shmtop.cli.scope import collect_for
 from shmtop.cli.table import render_table
-from shmtop.collect import collect_snapshot
-from shmtop.export import LIMIT_FIELDS, LimitField, header_json, limits_json, usage_json
+from shmtop.export import (
+    LIMIT_FIELDS,
+    LimitField,
+    header_json,
+    limits_json,
+    namespace_json,
+    usage_json,
+)
 from shmtop.humanize import human_bytes
-from shmtop.model import Limits, Snapshot, UsageItem, is_unlimited
+from shmtop.model import ALL_KINDS, Limits, UsageItem, is_unlimited
+from shmtop.model.namespace import Namespace
+from shmtop.names import escape_text
 
 # (RESOURCE, usage key, limit name): usage against its limit when the usage could be measured,
 # else the limit alone.
@@ -55,28 +64,39 @@ _FIELDS = {field.name: field for field in LIMIT_FIELDS}
 
 
 def run(args: argparse.Namespace) -> int:
-    snapshot = collect_snapshot(roots_of(args))
+    snapshot = collect_for(args, ALL_KINDS, attachers=False)
+    places = [ns for ns in snapshot.namespaces if ns.limits is not None] or None
     if args.json:
-        write_json(
-            {
-                **header_json(snapshot),
-                "limits": limits_json(snapshot.limits),
-                "usage": usage_json(snapshot.usage),
-            }
-        )
+        document = {
+            **header_json(snapshot),
+            "limits": limits_json(snapshot.limits),
+            "usage": usage_json(snapshot.usage),
+        }
+        if places is not None:  # -A or --ns: each namespace's own limits and usage
+            document["namespaces"] = [namespace_json(ns) for ns in places]
+        write_json(document)
         return 0
-    sys.stdout.write(render_limits(snapshot))
+    if places is None:
+        sys.stdout.write(render_limits(snapshot.limits, snapshot.usage))
+    for i, ns in enumerate(places or ()):
+        print(f"{chr(10) * (i > 0)}{escape_text(ns.title)}  ({_where(ns)})")
+        sys.stdout.write(render_limits(ns.limits or snapshot.limits, ns.usage))
     note_unavailable(snapshot.unavailable)
     return 0
 
 
-def render_limits(snapshot: Snapshot) -> str:
+def _where(ns: Namespace) -> str:
+    shm = ns.shm_label or ("host's" if ns.own_shm else "none")
+    return f"IPC namespace {ns.ipc}, /dev/shm {shm}"
+
+
+def render_limits(limits: Limits, usage: Mapping[str, UsageItem]) -> str:
     rows = []
     for resource, usage_key, limit_name in ROWS:
-        if usage_key is not None and usage_key in snapshot.usage:
-            rows.append((resource, *_usage_cells(snapshot.usage[usage_key])))
+        if usage_key is not None and usage_key in usage:
+            rows.append((resource, *_usage_cells(usage[usage_key])))
         elif limit_name is not None:
-            rows.append((resource, *_limit_cells(_FIELDS[limit_name], snapshot.limits)))
+            rows.append((resource, *_limit_cells(_FIELDS[limit_name], limits)))
     return render_table(HEADERS, rows, RIGHT_ALIGNED)
 
 

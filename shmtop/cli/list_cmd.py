@@ -9,11 +9,10 @@ import sys
 from shmtop.attach import used_by
 from shmtop.clean.stale import verdicts
 from shmtop.cli.errors import CliError
-from shmtop.cli.options import roots_of
 from shmtop.cli.output import note_unavailable, write_json
+from shmtop.cli.scope import collect_for
 from shmtop.cli.table import render_table
-from shmtop.collect import collect_snapshot
-from shmtop.columns import COLUMN_BY_ID, Context
+from shmtop.columns import COLUMN_BY_ID, NAMESPACE, Context, namespace_names
 from shmtop.export import snapshot_json
 from shmtop.model import ALL_KINDS, Snapshot
 
@@ -25,7 +24,7 @@ LISTED = tuple(
 
 def run(args: argparse.Namespace) -> int:
     kinds = args.kinds or ALL_KINDS
-    snapshot = collect_snapshot(roots_of(args), kinds, attachers=True)
+    snapshot = collect_for(args, kinds, attachers=True)
     if args.kinds and set(snapshot.unavailable) >= set(kinds):
         raise CliError("; ".join(dict.fromkeys(snapshot.unavailable.values())))
     only = None if args.pid is None else _used_by(snapshot, args.pid, args.procfs)
@@ -46,13 +45,15 @@ def _used_by(snapshot: Snapshot, pid: int, procfs: str) -> set[str]:
 
 
 def render_list(snapshot: Snapshot, only: set[str] | None = None) -> str:
-    """The table of objects: the dashboard's all-objects columns, less what it adds."""
-    ctx = Context(snapshot.users, snapshot.attach)
+    """The table of objects: the dashboard's all-objects columns, less what it adds; with the
+    namespace of each object where more than shmtop's own were read."""
+    ctx = Context(snapshot.users, snapshot.attach, namespaces=namespace_names(snapshot.namespaces))
+    columns = (NAMESPACE, *LISTED) if len(snapshot.namespaces) > 1 else LISTED
     rows = [
-        [column.cell(obj, ctx) for column in LISTED]
+        [column.cell(obj, ctx) for column in columns]
         for obj in snapshot.objects
         if only is None or obj.ref in only
     ]
-    headers = [column.title for column in LISTED]
-    right = frozenset(i for i, column in enumerate(LISTED) if column.right)
+    headers = [column.title for column in columns]
+    right = frozenset(i for i, column in enumerate(columns) if column.right)
     return render_table(headers, rows, right)

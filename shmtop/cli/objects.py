@@ -3,32 +3,34 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from shmtop.cli.errors import EXIT_USAGE, CliError
-from shmtop.cli.options import roots_of
-from shmtop.collect import collect_snapshot
+from shmtop.cli.scope import collect_labelled, label_for
 from shmtop.model import IpcObject, PosixEntry, Snapshot
 from shmtop.model.refs import Ref, parse_ref
 
 
 def find_object(args: argparse.Namespace, text: str, attachers: bool) -> tuple[Snapshot, IpcObject]:
     """The snapshot (of the reference's kind) and the object; CliError if there is none."""
+    ref = reference(args, text)
+    snapshot = collect_labelled(args, [ref.ns], [ref.kind], attachers=attachers)
+    return snapshot, find_in(snapshot, ref, text)
+
+
+def reference(args: argparse.Namespace, text: str) -> Ref:
+    """The reference text names, in the namespace --ns names if it names none itself."""
     try:
         ref = parse_ref(text)
     except ValueError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
-    snapshot = collect_snapshot(roots_of(args), [ref.kind], attachers=attachers)
-    if ref.kind in snapshot.unavailable:
-        raise CliError(snapshot.unavailable[ref.kind])
-    for obj in snapshot.objects:
-        if _is(obj, ref):
-            return snapshot, obj
-    raise CliError(f"{text}: no such object (it may have been removed)")
+    return replace(ref, ns=label_for(args, ref.ns, ref.kind))
 
 
-def find_in(snapshot: Snapshot, text: str) -> IpcObject:
-    """The object `text` names in snapshot; CliError if there is none."""
-    ref = parse_ref(text)
+def find_in(snapshot: Snapshot, ref: Ref, text: str) -> IpcObject:
+    """The object `ref` names in snapshot; CliError if there is none."""
+    if ref.ns and not any(ref.ns in (ns.ipc_label, ns.shm_label) for ns in snapshot.namespaces):
+        raise CliError(f"{text}: no namespace {ref.ns} on this host (it may have ended)")
     if ref.kind in snapshot.unavailable:
         raise CliError(snapshot.unavailable[ref.kind])
     for obj in snapshot.objects:

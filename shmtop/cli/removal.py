@@ -12,6 +12,7 @@ from shmtop.clean.audit import AuditLog, AuditUnavailable
 from shmtop.clean.remove import Outcome, Remover
 from shmtop.cli.errors import EXIT_FAILURE, EXIT_OK, CliError
 from shmtop.cli.options import roots_of
+from shmtop.collect.everywhere import places_of
 from shmtop.model import IpcObject, Snapshot
 from shmtop.names import escape_controls
 
@@ -43,7 +44,9 @@ def remove_all(
     """Remove each (identity checked); one failure never stops the others. `by_policy`: they
     were chosen as leaked, so any use since refuses them too."""
     audit = _audit()
-    remover = Remover(roots_of(args), snapshot.users, args.backup, audit, by_policy=by_policy)
+    roots = roots_of(args)
+    places = places_of(roots, snapshot.namespaces)
+    remover = Remover(roots, snapshot.users, args.backup, audit, by_policy=by_policy, places=places)
     outcomes = []
     for obj in objects:
         outcome = remover.remove(obj)

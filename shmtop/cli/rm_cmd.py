@@ -7,8 +7,7 @@ import argparse
 from shmtop.clean.stale import verdicts
 from shmtop.clean.warnings import warnings
 from shmtop.cli.errors import EXIT_FAILURE, EXIT_USAGE, CliError
-from shmtop.cli.objects import find_in
-from shmtop.cli.options import roots_of
+from shmtop.cli.objects import find_in, reference
 from shmtop.cli.output import write_json
 from shmtop.cli.removal import (
     confirmed,
@@ -17,16 +16,15 @@ from shmtop.cli.removal import (
     results_json,
     say,
 )
-from shmtop.collect import collect_snapshot
+from shmtop.cli.scope import collect_labelled
 from shmtop.model import IpcObject
 from shmtop.model.identity import changes
 from shmtop.model.kinds import identity_fields, identity_from
-from shmtop.model.refs import parse_ref
 
 
 def run(args: argparse.Namespace) -> int:
+    refs = [reference(args, text) for text in args.refs]
     try:
-        refs = [parse_ref(text) for text in args.refs]
         expected = dict(identity_from(i) for i in args.identity)
     except ValueError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
@@ -35,8 +33,9 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(
             f"--identity names {', '.join(sorted(unmatched))}, not a REF given", EXIT_USAGE
         )
-    snapshot = collect_snapshot(roots_of(args), {r.kind for r in refs}, attachers=True)
-    objects = [find_in(snapshot, text) for text in args.refs]
+    kinds = {r.kind for r in refs}
+    snapshot = collect_labelled(args, [r.ns for r in refs], kinds, attachers=True)
+    objects = [find_in(snapshot, ref, text) for ref, text in zip(refs, args.refs, strict=True)]
     for obj in objects:
         if obj.ref in expected:
             _check_identity(obj, expected[obj.ref])

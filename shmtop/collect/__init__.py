@@ -21,6 +21,7 @@ from shmtop.collect.usage import usage_of
 from shmtop.collect.users import resolve_users
 from shmtop.model import ALL_KINDS, AttachMap, IpcObject, Kind, Snapshot
 from shmtop.model.roots import Roots
+from shmtop.namespaces.discover import own_namespace
 
 __all__ = ["Collector", "Roots", "collect_snapshot"]
 
@@ -101,6 +102,7 @@ class Collector:
             by_kind=by_kind,
             limits=limits,
             unavailable=unavailable,
+            namespaces=(own_namespace(self.roots.procfs),) if self.roots.own else (),
         )
         return replace(
             snapshot,

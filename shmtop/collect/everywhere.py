@@ -10,7 +10,7 @@ namespaces only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from shmtop.attach import scan_attachers
@@ -20,21 +20,27 @@ from shmtop.model import ALL_KINDS, IpcObject, Kind, Snapshot, UsageItem
 from shmtop.model.namespace import Namespace
 from shmtop.model.roots import Roots
 from shmtop.namespaces.discover import discover
-from shmtop.namespaces.enter import NoSuchNamespace, hostname_of, run_in
+from shmtop.namespaces.enter import NoSuchNamespace, run_in
 
 IPC_KINDS = frozenset({Kind.SYSV_SHM, Kind.SYSV_MSG, Kind.SYSV_SEM, Kind.POSIX_MQ})
 SHM_KINDS = frozenset({Kind.POSIX_SHM, Kind.POSIX_SEM})
 
 
 def collect_everywhere(
-    roots: Roots | None = None, kinds: Iterable[Kind] = ALL_KINDS, attachers: bool = False
+    roots: Roots | None = None,
+    kinds: Iterable[Kind] = ALL_KINDS,
+    attachers: bool = False,
+    within: Callable[[Namespace], bool] | None = None,
 ) -> Snapshot:
     """Every namespace's objects in one snapshot (`namespaces` says which were read, with
-    each one's usage and what could not be read), and, with `attachers`, who uses what."""
+    each one's usage and what could not be read), and, with `attachers`, who uses what.
+    `within`: only the namespaces it accepts (the host's objects only if it accepts it)."""
     roots, wanted = roots or Roots(), frozenset(kinds)
     own = Collector(roots, wanted).collect()
     places = [ns for ns in discover(roots.procfs) if ns.own or _holds_anything(ns)]
-    by_kind = {kind: list(objects) for kind, objects in own.by_kind.items()}
+    places = [ns for ns in places if within is None or within(ns)]
+    host = any(ns.own for ns in places)
+    by_kind = {kind: list(objects) for kind, objects in own.by_kind.items() if host}
     namespaces = []
     for ns in places:
         found, objects = (
@@ -102,7 +108,7 @@ def _collect_namespace(
     shm_kinds = wanted & SHM_KINDS if own_shm_read else set()
     if shm_kinds:
         parts.append(Collector(ns_roots, shm_kinds).collect())
-    return _merged(ns, parts, unavailable, hostname_of(roots.procfs, ns.pids[0]))
+    return _merged(ns, parts, unavailable)
 
 
 def _first_with_ipc(ns: Namespace, places: list[Namespace]) -> bool:
@@ -118,7 +124,7 @@ def _first_with_shm(ns: Namespace, places: list[Namespace]) -> bool:
 
 
 def _merged(
-    ns: Namespace, parts: list[Snapshot], unavailable: dict[Kind, str], hostname: str | None
+    ns: Namespace, parts: list[Snapshot], unavailable: dict[Kind, str]
 ) -> tuple[Namespace, Found]:
     objects: Found = {}
     usage: dict[str, UsageItem] = {}
@@ -128,5 +134,5 @@ def _merged(
         usage.update(part.usage)
         unavailable.update(part.unavailable)
         limits = limits or part.limits
-    found = replace(ns, usage=usage, limits=limits, unavailable=unavailable, hostname=hostname)
+    found = replace(ns, usage=usage, limits=limits, unavailable=unavailable)
     return found, objects

@@ -23,6 +23,11 @@ class Roots:
     shm_ns: str = ""
 
     @property
+    def own(self) -> bool:
+        """Whether these are shmtop's own namespaces' places (not a container's)."""
+        return not (self.ipc_ns or self.shm_ns)
+
+    @property
     def live_procfs(self) -> bool:
         """Whether procfs is this kernel's /proc, so ids read there can be asked of the kernel."""
         return os.path.realpath(self.procfs) == "/proc"

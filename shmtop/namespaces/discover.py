@@ -51,6 +51,17 @@ def dev_shm_of(procfs: str, pid: int | str) -> int | None:
     return st.st_dev if stat.S_ISDIR(st.st_mode) else None
 
 
+def own_namespace(procfs: str = "/proc") -> Namespace:
+    """shmtop's own namespace alone (no walk over /proc: what every snapshot says of itself)."""
+    return Namespace(
+        ipc=ns_inode(procfs, "self", "ipc") or 0,
+        dev_shm=dev_shm_of(procfs, "self"),
+        pids=(os.getpid(),),
+        own_ipc=True,
+        own_shm=True,
+    )
+
+
 def discover(procfs: str = "/proc") -> list[Namespace]:
     """Every (IPC namespace, /dev/shm) with its processes; shmtop's own first."""
     own_ipc, own_mnt = ns_inode(procfs, "self", "ipc"), ns_inode(procfs, "self", "mnt")
@@ -90,8 +101,15 @@ def _namespace(
         own_ipc=ipc == own_ipc,
         own_shm=dev_shm == own_shm,
         container=None if own else container_of(procfs, pids),
+        hostname=None if own else _hostname(procfs, pids[0]),
         comm=_comm(procfs, pids[0]),
     )
+
+
+def _hostname(procfs: str, pid: int) -> str | None:
+    from shmtop.namespaces.enter import hostname_of  # noqa: PLC0415 (threads: only for -A)
+
+    return hostname_of(procfs, pid)
 
 
 def _comm(procfs: str, pid: int) -> str | None:
