@@ -91,6 +91,7 @@ class _Worker:
 
     def __init__(self, label: str, ns_fd: int) -> None:
         self.label = label
+        self.ns_fd = ns_fd
         self._jobs: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...], _Outcome[Any]]]
         self._jobs = queue.SimpleQueue()
         ready: _Outcome[None] = _Outcome()
@@ -105,6 +106,12 @@ class _Worker:
         self._jobs.put((fn, args, done))
         return done.get()
 
+    def stop(self) -> None:
+        """End the thread and let go of the namespace (it may then end too)."""
+        self.call(_Stop.raise_it)
+        self._thread.join()
+        os.close(self.ns_fd)
+
     def _run(self, ns_fd: int, ready: _Outcome[None]) -> None:
         try:
             enter_fd(ns_fd, CLONE_NEWIPC)
@@ -114,14 +121,33 @@ class _Worker:
         ready.set()
         while True:
             fn, args, done = self._jobs.get()
+            if fn is _Stop.raise_it:
+                done.set()
+                return
             try:
                 done.set(fn(*args))
             except BaseException as exc:
                 done.set(error=exc)
 
 
+class _Stop:
+    @staticmethod
+    def raise_it() -> None:
+        """A job meaning: stop."""
+
+
 _workers: dict[str, _Worker] = {}
 _lock = threading.Lock()
+
+
+def release_all() -> None:
+    """Let go of every namespace entered (a long-lived process, or a test, that is done with
+    them; a command's end does it by itself)."""
+    with _lock:
+        workers = list(_workers.values())
+        _workers.clear()
+    for worker in workers:
+        worker.stop()
 
 
 def _worker(label: str) -> _Worker:

@@ -1,0 +1,180 @@
+"""Every namespace of the host, for real: two boxes made with `unshare` (IPC, mount, UTS and pid
+namespaces, an 8 MiB tmpfs on /dev/shm), each with a System V segment and queue of the same
+id and key, and a /dev/shm file of the same name, listed apart, shown, dumped and removed by
+reference without touching the other."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from shmtop.namespaces.enter import release_all
+from tests.privileges import require_root
+from tests.test_inspect import shmtop
+
+BOX = r"""
+import os, sys, sysv_ipc
+tag = sys.argv[1]
+segment = sysv_ipc.SharedMemory(0x5EED4242, sysv_ipc.IPC_CREX, 0o600, 4096)
+segment.write(tag.encode())  # stays attached: the box's process uses it
+queue = sysv_ipc.MessageQueue(0x5EED4243, sysv_ipc.IPC_CREX, 0o600)
+queue.send(tag.encode())
+fd = os.open("/dev/shm/same-name", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+os.write(fd, tag.encode())
+os.close(fd)
+print("ready", os.getpid(), segment.id, queue.id, flush=True)
+sys.stdin.read()  # until the test lets go
+"""
+SHELL = "mount -t tmpfs -o size=8m none /dev/shm && hostname {tag} && exec {python} -c {box} {tag}"
+
+
+@dataclass
+class Box:
+    tag: str
+    process: subprocess.Popen[str]
+    segment: int
+    queue: int
+
+
+def start(tag: str) -> Box:
+    shell = SHELL.format(tag=tag, python=sys.executable, box=_quoted(BOX))
+    process = subprocess.Popen(
+        ["unshare", "--ipc", "--mount", "--uts", "--pid", "--fork", "sh", "-c", shell],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    words = process.stdout.readline().split()
+    assert words[:1] == ["ready"], f"box {tag} did not start"
+    return Box(tag, process, int(words[2]), int(words[3]))
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+@pytest.fixture
+def boxes() -> Iterator[list[Box]]:
+    require_root("IPC, mount and pid namespaces")
+    made: list[Box] = []
+    try:
+        made.extend(start(tag) for tag in (f"box-a-{os.getpid()}", f"box-b-{os.getpid()}"))
+        yield made
+    finally:
+        release_all()  # the namespaces shmtop entered go with their boxes
+        for box in made:
+            assert box.process.stdin is not None
+            box.process.stdin.close()
+            box.process.wait(timeout=20)
+
+
+def listed(*argv: str) -> dict[str, Any]:
+    status, out, err = shmtop("list", "--json", *argv)
+    assert status == 0, err
+    return json.loads(out)
+
+
+def ours(document: dict[str, Any], boxes: list[Box]) -> dict[str, list[dict[str, Any]]]:
+    """The objects of each box, by its tag (hostname)."""
+    found: dict[str, list[dict[str, Any]]] = {box.tag: [] for box in boxes}
+    for obj in document["objects"]:
+        name = (obj["namespace"] or {}).get("name", "")
+        for box in boxes:
+            if name.startswith(box.tag):
+                found[box.tag].append(obj)
+    return found
+
+
+def test_two_namespaces_with_the_same_ids_and_names_are_listed_apart(boxes: list[Box]) -> None:
+    assert boxes[0].segment == boxes[1].segment and boxes[0].queue == boxes[1].queue
+    by_box = ours(listed("-A"), boxes)
+    refs = {tag: sorted(o["ref"] for o in objs) for tag, objs in by_box.items()}
+    for box in boxes:
+        kinds = sorted(o["kind"] for o in by_box[box.tag])
+        assert kinds == ["posix-shm", "sysv-msg", "sysv-shm"], (box.tag, refs)
+        (segment,) = [o for o in by_box[box.tag] if o["kind"] == "sysv-shm"]
+        assert segment["ref"].endswith(f":{box.segment}") and "@" in segment["ref"]
+        (user,) = segment["attachers"]  # the box's own process, and only it
+        assert os.readlink(f"/proc/{user['pid']}/ns/ipc") == f"ipc:[{segment['namespace']['ipc']}]"
+    assert not set(refs[boxes[0].tag]) & set(refs[boxes[1].tag])
+    host = listed()  # shmtop's own namespace only, as ipcs would
+    assert not any(o["ref"] in refs[boxes[0].tag] for o in host["objects"])
+
+
+def test_each_box_s_objects_hold_their_own_bytes(boxes: list[Box]) -> None:
+    by_box = ours(listed("-A"), boxes)
+    for box in boxes:
+        for obj in by_box[box.tag]:
+            if obj["kind"] in ("sysv-shm", "posix-shm"):
+                status, out, err = shmtop("dump", obj["ref"], "--length", "16")
+                assert status == 0, err
+                assert box.tag[:6].encode().hex(" ")[:17] in out, (obj["ref"], out)
+            if obj["kind"] == "sysv-msg":
+                status, out, _ = shmtop("show", obj["ref"], "--json")
+                [message] = json.loads(out)["messages"]
+                assert bytes.fromhex(message["head_hex"]) == box.tag.encode()
+
+
+def test_removing_one_box_s_objects_leaves_the_other_s(boxes: list[Box]) -> None:
+    by_box = ours(listed("-A"), boxes)
+    doomed = [o["ref"] for o in by_box[boxes[0].tag] if o["kind"] != "sysv-shm"]
+    status, out, err = shmtop("rm", "--yes", "--json", *doomed)
+    assert status == 0, err
+    assert [r["result"] for r in json.loads(out)["results"]] == ["removed"] * len(doomed)
+    after = ours(listed("-A"), boxes)
+    assert sorted(o["kind"] for o in after[boxes[0].tag]) == ["sysv-shm"]
+    assert sorted(o["kind"] for o in after[boxes[1].tag]) == ["posix-shm", "sysv-msg", "sysv-shm"]
+
+
+def test_ns_names_a_box_by_hostname_or_pid(boxes: list[Box]) -> None:
+    for target in (boxes[1].tag, str(boxes[1].process.pid + 1)):
+        document = listed("--ns", target)
+        assert {o["namespace"]["name"].split(" ")[0] for o in document["objects"]} == {boxes[1].tag}
+    status, _, err = shmtop("list", "--ns", "no-such-box-anywhere")
+    assert status == 2 and err.startswith("shmtop: --ns no-such-box-anywhere: no process")
+
+
+def test_each_box_has_its_own_dev_shm_limits(boxes: list[Box]) -> None:
+    status, out, _ = shmtop("limits", "-A", "--json")
+    assert status == 0
+    spaces = {
+        ns["hostname"]: ns["usage"]["dev-shm.bytes"]
+        for ns in json.loads(out)["namespaces"]
+        if ns["hostname"] in {box.tag for box in boxes}
+    }
+    assert {tag: space["limit"] for tag, space in spaces.items()} == {
+        box.tag: 8 << 20 for box in boxes
+    }
+
+
+def test_a_dev_shm_a_container_made_a_symlink_is_never_followed(tmp_path: Any) -> None:
+    """A container whose /dev/shm is an absolute symlink: from the host, /proc/PID/root/dev/shm
+    would resolve on the host's own filesystem. Nothing there is listed or removed."""
+    require_root("IPC and mount namespaces")
+    victim = tmp_path / "victim-dir"
+    victim.mkdir()
+    (victim / "precious").write_bytes(b"host data")
+    shell = (
+        f"mount -t tmpfs none /dev && ln -s {victim} /dev/shm && exec {sys.executable} -c "
+        + _quoted("import sys; print('ready', flush=True); sys.stdin.read()")
+    )
+    command = ["unshare", "--ipc", "--mount", "--fork", "sh", "-c", shell]
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None and process.stdout.readline().startswith("ready")
+        document = listed("-A")
+        assert not [o for o in document["objects"] if o["name"] == "/precious"]
+        status, _, _ = shmtop("rm", "--yes", "posix-shm@0.1:/precious")
+        assert status != 0
+    finally:
+        release_all()
+        assert process.stdin is not None
+        process.stdin.close()
+        process.wait(timeout=20)
+    assert (victim / "precious").read_bytes() == b"host data"
