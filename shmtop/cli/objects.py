@@ -29,10 +29,14 @@ def reference(args: argparse.Namespace, text: str) -> Ref:
 
 def find_in(snapshot: Snapshot, ref: Ref, text: str) -> IpcObject:
     """The object `ref` names in snapshot; CliError if there is none."""
-    if ref.ns and not any(ref.ns in (ns.ipc_label, ns.shm_label) for ns in snapshot.namespaces):
-        raise CliError(f"{text}: no namespace {ref.ns} on this host (it may have ended)")
-    if ref.kind in snapshot.unavailable:
-        raise CliError(snapshot.unavailable[ref.kind])
+    unavailable = snapshot.unavailable
+    if ref.ns:
+        places = [ns for ns in snapshot.namespaces if ref.ns in (ns.ipc_label, ns.shm_label)]
+        if not places:
+            raise CliError(f"{text}: no namespace {ref.ns} on this host (it may have ended)")
+        unavailable = places[0].unavailable
+    if ref.kind in unavailable:
+        raise CliError(unavailable[ref.kind])
     for obj in snapshot.objects:
         if _is(obj, ref):
             return obj
