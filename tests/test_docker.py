@@ -156,9 +156,12 @@ def test_removing_one_container_s_objects_leaves_the_other_s(
 def test_ns_takes_a_container_s_name_or_id_prefix(containers: list[Container]) -> None:
     box = containers[1]
     for target in (box.name, box.id[:12]):
-        document = listed("--ns", target)
+        status, out, err = shmtop("list", "--json", "--ns", target)
+        assert status == 0 and err == ""  # nothing of the host's, not even a note
+        document = json.loads(out)
         assert {o["namespace"]["container_name"] for o in document["objects"]} == {box.name}
         assert sorted(o["kind"] for o in document["objects"]) == KINDS
+        assert [ns["container_name"] for ns in document["namespaces"]] == [box.name]
 
 
 def test_each_container_s_dev_shm_limit_is_its_own(containers: list[Container]) -> None:

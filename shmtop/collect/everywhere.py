@@ -36,10 +36,10 @@ def collect_everywhere(
     each one's usage and what could not be read), and, with `attachers`, who uses what.
     `within`: only the namespaces it accepts (the host's objects only if it accepts it)."""
     roots, wanted = roots or Roots(), frozenset(kinds)
-    own = Collector(roots, wanted).collect()
     places = [ns for ns in discover(roots.procfs) if ns.own or _holds_anything(ns)]
     places = [ns for ns in places if within is None or within(ns)]
     host = any(ns.own for ns in places)
+    own = Collector(roots, wanted if host else frozenset()).collect()
     by_kind = {kind: list(objects) for kind, objects in own.by_kind.items() if host}
     namespaces = []
     for ns in places:
@@ -52,13 +52,27 @@ def collect_everywhere(
             by_kind.setdefault(kind, []).extend(more)
         namespaces.append(found)
     snapshot = replace(
-        own, by_kind={k: tuple(v) for k, v in by_kind.items()}, namespaces=tuple(namespaces)
-    )
+        own, by_kind={k: tuple(v) for k, v in by_kind.items()}, namespaces=tuple(namespaces),
+        unavailable=own.unavailable if namespaces == [own_ns(namespaces)] else _where(namespaces),
+    )  # fmt: skip
     if not attachers:
         return replace(snapshot, users=resolve_users(o.uid for o in snapshot.objects))
     attach = scan_attachers(snapshot, roots.procfs)
     uids = [*(o.uid for o in snapshot.objects), *(p.uid for p in attach.processes.values())]
     return replace(snapshot, attach=attach, users=resolve_users(u for u in uids if u is not None))
+
+
+def own_ns(namespaces: list[Namespace]) -> Namespace | None:
+    return next((ns for ns in namespaces if ns.own), None)
+
+
+def _where(namespaces: list[Namespace]) -> dict[Kind, str]:
+    """What could not be read, each reason naming its namespace ("host: ...")."""
+    reasons: dict[Kind, list[str]] = {}
+    for ns in namespaces:
+        for kind, why in ns.unavailable.items():
+            reasons.setdefault(kind, []).append(f"{ns.title}: {why}")
+    return {kind: "; ".join(found) for kind, found in reasons.items()}
 
 
 def roots_in(roots: Roots, ns: Namespace) -> Roots:
