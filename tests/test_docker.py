@@ -56,12 +56,16 @@ def containers(daemon: docker_host.Daemon) -> Iterator[list[Container]]:
 def _run(daemon: docker_host.Daemon, name: str) -> Container:
     daemon.docker("run", "-d", "-i", "--name", name, "--network", "none", "--shm-size", "8m",
                   docker_host.IMAGE, "/bin/ipcbox", name)  # fmt: skip
+    _until_ready(daemon, name)
+    found = daemon.docker("inspect", "--format", "{{.Id}} {{.State.Pid}}", name).stdout.split()
+    return Container(name, found[0], int(found[1]))
+
+
+def _until_ready(daemon: docker_host.Daemon, name: str) -> None:
     deadline = time.monotonic() + 30
     while "ready" not in daemon.docker("logs", name).stdout:
         assert time.monotonic() < deadline, daemon.docker("logs", name).stderr
         time.sleep(0.1)
-    found = daemon.docker("inspect", "--format", "{{.Id}} {{.State.Pid}}", name).stdout.split()
-    return Container(name, found[0], int(found[1]))
 
 
 def listed(*argv: str) -> dict[str, Any]:
@@ -173,3 +177,33 @@ def test_each_container_s_dev_shm_limit_is_its_own(containers: list[Container]) 
         if ns.get("container_name") in {box.name for box in containers}
     }
     assert sizes == {box.name: 8 << 20 for box in containers}
+
+
+def test_a_container_s_leak_says_how_long_it_lasts(
+    daemon: docker_host.Daemon, containers: list[Container]
+) -> None:
+    """A file nobody holds in a container's private /dev/shm goes with the container; one in
+    the tmpfs Docker mounts on the host for a shareable IPC container, when it stops."""
+    shareable = f"shmtop-test-s-{uuid.uuid4().hex[:8]}"
+    try:
+        box = [docker_host.IMAGE, "/bin/ipcbox", shareable]
+        daemon.docker("run", "-d", "-i", "--name", shareable, "--network", "none", "--ipc",
+                      "shareable", *box)  # fmt: skip
+        _until_ready(daemon, shareable)
+        unread = [str(p["pid"]) for p in listed("-A")["uninspected"] or []]
+        vouched = [arg for pid in unread for arg in ("--ignore-unreadable", pid)]
+        status, out, err = shmtop("clean", "-A", "--json", "--min-age", "0", *vouched)
+        assert status == 0, err
+        plan = {step["ref"]: step["reasons"] for step in json.loads(out)["plan"]}
+        document = listed("-A")
+        for name, lasts in (
+            (containers[0].name, f"in {containers[0].name}'s /dev/shm, mounted only inside it"),
+            (shareable, f"in {shareable}'s /dev/shm, Docker's tmpfs at {daemon.data_root}/"),
+        ):
+            (ref,) = [o["ref"] for o in document["objects"]
+                      if (o["namespace"] or {}).get("container_name") == name
+                      and o["kind"] == "posix-shm"]  # fmt: skip
+            assert plan[ref][0] == "no process maps it or holds it open"
+            assert plan[ref][-1].startswith(lasts), plan[ref]
+    finally:
+        daemon.docker("rm", "-f", shareable, check=False)

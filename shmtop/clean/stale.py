@@ -22,9 +22,11 @@ clean` lists them with why, so that nothing is left in doubt silently.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import assert_never
 
 from shmtop.attach.liveness import pid_lives
+from shmtop.clean.lifetime import lifetime, place_of
 from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.humanize import human_duration
 from shmtop.inspect import member_pids, member_waiting
@@ -63,7 +65,17 @@ def verdicts(
     """
     judge = _Judge(snapshot, min_age, ignore)
     chosen = snapshot.objects if objects is None else objects
-    return {obj.ref: judge.verdict(obj) for obj in chosen}
+    return {obj.ref: _placed(judge.verdict(obj), obj, snapshot) for obj in chosen}
+
+
+def _placed(verdict: Verdict, obj: IpcObject, snapshot: Snapshot) -> Verdict:
+    """A leak or a doubt in another namespace says how long the object lasts if left."""
+    if not obj.ns or not (verdict.stale or verdict.unknown):
+        return verdict
+    ns = place_of(obj.kind, obj.ns, snapshot.namespaces)
+    if ns is None:
+        return verdict
+    return replace(verdict, reasons=(*verdict.reasons, lifetime(obj.kind, ns)))
 
 
 class _Judge:

@@ -52,6 +52,8 @@ class Namespace:
     container: Container | None = None
     hostname: str | None = None
     comm: str | None = None  # the first process's command name
+    # Where the host has its /dev/shm mounted too (empty: only in its own mount namespace)
+    shm_on_host: tuple[str, ...] = ()
     # Once collected: its limits and usage (its own System V limits, its /dev/shm), and the
     # kinds that could not be read in it, with why.
     limits: Limits | None = None

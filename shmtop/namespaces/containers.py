@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from collections.abc import Iterable
 
 from shmtop.model.namespace import Container
@@ -30,55 +31,74 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 _READ_AT_MOST = 1 << 20
 
 
-def container_of(procfs: str, pids: Iterable[int]) -> Container | None:
-    """The container of the first of `pids` whose cgroup names one, else None."""
-    for pid in pids:
-        text = _read(f"{procfs}/{pid}/cgroup")
-        if text is not None:
-            found = container_in(text, procfs)
-            if found is not None:
-                return found
-    return None
+class Naming:
+    """Names containers for one pass over the host's namespaces (the Docker data roots are
+    looked for once, and only when a Docker container is found)."""
 
+    def __init__(self, procfs: str = "/proc") -> None:
+        self.procfs = procfs
+        self._docker_roots: list[str] | None = None
 
-def container_in(cgroups: str, procfs: str = "/proc") -> Container | None:
-    """The container a /proc/PID/cgroup text names, if any."""
-    for pattern, runtime in _PATTERNS:
-        match = pattern.search(cgroups)
-        if match is None:
-            continue
-        groups = [g for g in match.groups() if g]
-        if runtime == "kubernetes":
-            return Container(runtime, id=groups[-1], pod=groups[0].replace("_", "-"))
-        if runtime in ("lxc", "nspawn"):
-            return Container(runtime, name=_unescape_unit(groups[0]))
-        name = docker_name(groups[0], procfs) if runtime == "docker" else None
-        return Container(runtime, id=groups[0], name=name)
-    return None
+    def container_of(self, pids: Iterable[int]) -> Container | None:
+        """The container of the first of `pids` whose cgroup names one, else None."""
+        for pid in pids:
+            text = _read(f"{self.procfs}/{pid}/cgroup")
+            if text is not None:
+                found = self.container_in(text)
+                if found is not None:
+                    return found
+        return None
 
+    def container_in(self, cgroups: str) -> Container | None:
+        """The container a /proc/PID/cgroup text names, if any."""
+        for pattern, runtime in _PATTERNS:
+            match = pattern.search(cgroups)
+            if match is None:
+                continue
+            groups = [g for g in match.groups() if g]
+            if runtime == "kubernetes":
+                return Container(runtime, id=groups[-1], pod=groups[0].replace("_", "-"))
+            if runtime in ("lxc", "nspawn"):
+                return Container(runtime, name=_unescape_unit(groups[0]))
+            name = self.docker_name(groups[0]) if runtime == "docker" else None
+            return Container(runtime, id=groups[0], name=name)
+        return None
 
-def docker_name(container_id: str, procfs: str = "/proc") -> str | None:
-    """A Docker container's name, from the data root of a running dockerd."""
-    for root in _docker_data_roots(procfs):
-        text = _read(os.path.join(root, "containers", container_id, "config.v2.json"))
-        if text is None:
-            continue
-        try:
-            name = json.loads(text).get("Name")
-        except (ValueError, AttributeError):
-            continue
-        if isinstance(name, str) and name:
-            return name.lstrip("/")
-    return None
+    def docker_name(self, container_id: str) -> str | None:
+        """A Docker container's name, from the data root of a running dockerd of root's,
+        in a file root owns (anyone can start a process named dockerd)."""
+        if self._docker_roots is None:
+            self._docker_roots = _docker_data_roots(self.procfs)
+        for root in self._docker_roots:
+            path = os.path.join(root, "containers", container_id, "config.v2.json")
+            text = _read(path, owner=0)
+            if text is None:
+                continue
+            try:
+                name = json.loads(text).get("Name")
+            except (ValueError, AttributeError):
+                continue
+            if isinstance(name, str) and name.strip("/"):
+                return name.lstrip("/")
+        return None
 
 
 def _docker_data_roots(procfs: str) -> list[str]:
     roots = []
     for name in os.listdir(procfs):
-        if name.isdigit() and _read(f"{procfs}/{name}/comm") == "dockerd\n":
+        if name.isdigit() and _read(f"{procfs}/{name}/comm") == "dockerd\n" and _root_s(
+            f"{procfs}/{name}"
+        ):
             argv = (_read(f"{procfs}/{name}/cmdline") or "").split("\0")
             roots.append(_option(argv, "--data-root") or "/var/lib/docker")
     return roots or ["/var/lib/docker"]
+
+
+def _root_s(path: str) -> bool:
+    try:
+        return os.stat(path).st_uid == 0
+    except OSError:
+        return False
 
 
 def _option(argv: list[str], option: str) -> str | None:
@@ -95,13 +115,17 @@ def _unescape_unit(name: str) -> str:
     return re.sub(r"\\x([0-9a-f]{2})", lambda m: chr(int(m.group(1), 16)), name)
 
 
-def _read(path: str) -> str | None:
-    """A small file's text, never through a final symlink; None if it cannot be read."""
+def _read(path: str, owner: int | None = None) -> str | None:
+    """A small file's text, never through a final symlink, never a FIFO's or a device's, and
+    only if `owner` (when given) owns it; None if it cannot be read."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return None
     try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or (owner is not None and st.st_uid != owner):
+            return None
         return os.read(fd, _READ_AT_MOST).decode("utf-8", "replace")
     except OSError:
         return None

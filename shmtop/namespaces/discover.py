@@ -13,9 +13,11 @@ import os
 import stat
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import replace
 
 from shmtop.model.namespace import Namespace
-from shmtop.namespaces.containers import container_of
+from shmtop.namespaces.containers import Naming
+from shmtop.namespaces.mounts import host_mount_points
 from shmtop.namespaces.paths import open_below_root
 
 
@@ -74,8 +76,18 @@ def discover(procfs: str = "/proc") -> list[Namespace]:
         groups[(ipc, shm_by_mnt[mnt])].append(pid)
     own_key = (own_ipc or 0, own_shm)
     groups.setdefault(own_key, [os.getpid()])
-    found = [_namespace(procfs, key, pids, own_ipc, own_shm) for key, pids in groups.items()]
+    naming = Naming(procfs)
+    found = [_namespace(naming, key, pids, own_ipc, own_shm) for key, pids in groups.items()]
+    if any(not ns.own_shm and ns.dev_shm is not None for ns in found):
+        on_host = host_mount_points(procfs)
+        found = [_with_mounts(ns, on_host) for ns in found]
     return sorted(found, key=lambda ns: (not ns.own, ns.ipc, ns.dev_shm or 0))
+
+
+def _with_mounts(ns: Namespace, on_host: dict[int, tuple[str, ...]]) -> Namespace:
+    if ns.own_shm or ns.dev_shm is None:
+        return ns
+    return replace(ns, shm_on_host=on_host.get(ns.dev_shm, ()))
 
 
 def _processes(procfs: str) -> Iterator[tuple[int, int, int | None]]:
@@ -88,19 +100,19 @@ def _processes(procfs: str) -> Iterator[tuple[int, int, int | None]]:
 
 
 def _namespace(
-    procfs: str, key: tuple[int, int | None], pids: list[int], own_ipc: int | None,
+    naming: Naming, key: tuple[int, int | None], pids: list[int], own_ipc: int | None,
     own_shm: int | None,
 ) -> Namespace:  # fmt: skip
     ipc, dev_shm = key
     pids = sorted(pids)
-    own = ipc == own_ipc and dev_shm == own_shm
+    own, procfs = ipc == own_ipc and dev_shm == own_shm, naming.procfs
     return Namespace(
         ipc=ipc,
         dev_shm=dev_shm,
         pids=tuple(pids),
         own_ipc=ipc == own_ipc,
         own_shm=dev_shm == own_shm,
-        container=None if own else container_of(procfs, pids),
+        container=None if own else naming.container_of(pids),
         hostname=None if own else _hostname(procfs, pids[0]),
         comm=_comm(procfs, pids[0]),
     )
