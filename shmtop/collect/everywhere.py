@@ -20,7 +20,7 @@ from shmtop.model import ALL_KINDS, IpcObject, Kind, Snapshot, UsageItem
 from shmtop.model.namespace import Namespace
 from shmtop.model.roots import Roots
 from shmtop.namespaces.discover import discover
-from shmtop.namespaces.enter import NoSuchNamespace, run_in
+from shmtop.namespaces.enter import NoSuchNamespace, known_members, run_in
 
 IPC_KINDS = frozenset({Kind.SYSV_SHM, Kind.SYSV_MSG, Kind.SYSV_SEM, Kind.POSIX_MQ})
 SHM_KINDS = frozenset({Kind.POSIX_SHM, Kind.POSIX_SEM})
@@ -111,6 +111,7 @@ def _collect_namespace(
     """One other namespace, with its usage and troubles, and its objects."""
     own_shm_read = _first_with_shm(ns, places)
     ns_roots = roots_in(roots, ns)
+    known_members(ns.ipc_label, ns.pids)
     parts: list[Snapshot] = []
     unavailable: dict[Kind, str] = {}
     ipc_kinds = wanted & IPC_KINDS if not ns.own_ipc and _first_with_ipc(ns, places) else set()

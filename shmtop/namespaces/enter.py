@@ -150,6 +150,14 @@ def release_all() -> None:
         worker.stop()
 
 
+_members: dict[str, tuple[int, ...]] = {}
+
+
+def known_members(label: str, pids: tuple[int, ...]) -> None:
+    """Processes seen in namespace `label`: where its descriptor is looked for first."""
+    _members[label] = pids
+
+
 def _worker(label: str) -> _Worker:
     with _lock:
         worker = _workers.get(label)
@@ -159,9 +167,10 @@ def _worker(label: str) -> _Worker:
 
 
 def _namespace_fd(label: str, procfs: str = "/proc") -> int:
-    """A descriptor of the IPC namespace whose inode is `label`, from any process in it
-    (kept open for shmtop's lifetime: it pins the namespace while shmtop works in it)."""
-    for name in os.listdir(procfs):
+    """A descriptor of the IPC namespace whose inode is `label`, from a process in it (one
+    known to be, else any found): kept open for shmtop's lifetime, it pins the namespace
+    while shmtop works in it. The inode is checked on the descriptor itself."""
+    for name in (*map(str, _members.get(label, ())[:3]), *os.listdir(procfs)):
         if not name.isdigit():
             continue
         try:
