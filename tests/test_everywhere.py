@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from shmtop.namespaces.enter import release_all
-from tests.privileges import require_root
+from tests.privileges import require_root, run_as_nobody
 from tests.test_inspect import shmtop
 
 BOX = r"""
@@ -178,3 +178,19 @@ def test_a_dev_shm_a_container_made_a_symlink_is_never_followed(tmp_path: Any) -
         process.stdin.close()
         process.wait(timeout=20)
     assert (victim / "precious").read_bytes() == b"host data"
+
+
+def _everywhere_refs() -> tuple[list[str], list[str]]:
+    from shmtop.collect.everywhere import collect_everywhere  # noqa: PLC0415
+
+    snapshot = collect_everywhere(attachers=True)
+    return [o.ref for o in snapshot.objects], [ns.title for ns in snapshot.namespaces]
+
+
+def test_without_privilege_every_namespace_is_what_the_caller_may_see(boxes: list[Box]) -> None:
+    """As nobody, other users' namespaces cannot be read or entered: -A is shmtop's own."""
+    refs, titles = run_as_nobody(_everywhere_refs)
+    assert titles == ["host"]
+    assert not [ref for ref in refs if "@" in ref]
+    as_root, _ = _everywhere_refs()
+    assert [ref for ref in as_root if "@" in ref]  # the boxes are there for root
