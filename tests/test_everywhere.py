@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from shmtop.collect.everywhere import collect_everywhere
 from shmtop.namespaces.enter import release_all
 from tests.privileges import require_root, run_as_nobody
 from tests.test_inspect import shmtop
@@ -181,8 +182,6 @@ def test_a_dev_shm_a_container_made_a_symlink_is_never_followed(tmp_path: Any) -
 
 
 def _everywhere_refs() -> tuple[list[str], list[str]]:
-    from shmtop.collect.everywhere import collect_everywhere  # noqa: PLC0415
-
     snapshot = collect_everywhere(attachers=True)
     return [o.ref for o in snapshot.objects], [ns.title for ns in snapshot.namespaces]
 
