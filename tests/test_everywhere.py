@@ -1,7 +1,8 @@
 """Every namespace of the host, for real: two boxes made with `unshare` (IPC, mount, UTS and pid
 namespaces, an 8 MiB tmpfs on /dev/shm), each with a System V segment and queue of the same
-id and key, and a /dev/shm file of the same name, listed apart, shown, dumped and removed by
-reference without touching the other."""
+id and key, a /dev/shm file and a POSIX queue of the same name, listed apart, shown, dumped
+and removed by reference without touching the other. The boxes keep the test session's
+/dev/mqueue, which shows the host's queues (one of the same name among them), not theirs."""
 
 from __future__ import annotations
 
@@ -13,15 +14,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import posix_ipc
 import pytest
 
 from shmtop.collect.everywhere import collect_everywhere
 from shmtop.namespaces.enter import release_all
+from shmtop.namespaces.mqueue_view import helper_pids
 from tests.privileges import require_root, run_as_nobody
 from tests.test_inspect import shmtop
 
 BOX = r"""
-import os, sys, sysv_ipc
+import os, sys, posix_ipc, sysv_ipc
 tag = sys.argv[1]
 segment = sysv_ipc.SharedMemory(0x5EED4242, sysv_ipc.IPC_CREX, 0o600, 4096)
 segment.write(tag.encode())  # stays attached: the box's process uses it
@@ -30,9 +33,12 @@ queue.send(tag.encode())
 fd = os.open("/dev/shm/same-name", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
 os.write(fd, tag.encode())
 os.close(fd)
+mq = posix_ipc.MessageQueue("/same-queue", posix_ipc.O_CREX, 0o600, 1, 64)
+mq.send(tag.encode())
 print("ready", os.getpid(), segment.id, queue.id, flush=True)
 sys.stdin.read()  # until the test lets go
 """
+KINDS = ["posix-mq", "posix-shm", "sysv-msg", "sysv-shm"]
 SHELL = "mount -t tmpfs -o size=8m none /dev/shm && hostname {tag} && exec {python} -c {box} {tag}"
 
 
@@ -61,13 +67,18 @@ def _quoted(text: str) -> str:
 
 
 @pytest.fixture
-def boxes() -> Iterator[list[Box]]:
+def boxes(mqueue_mounted: str) -> Iterator[list[Box]]:
     require_root("IPC, mount and pid namespaces")
     made: list[Box] = []
+    host_queue = posix_ipc.MessageQueue("/same-queue", posix_ipc.O_CREX, 0o600, 1, 64)
     try:
+        host_queue.send(b"the host's")
         made.extend(start(tag) for tag in (f"box-a-{os.getpid()}", f"box-b-{os.getpid()}"))
         yield made
+        assert host_queue.current_messages == 1  # never read, never removed
     finally:
+        host_queue.close()
+        host_queue.unlink()
         release_all()  # the namespaces shmtop entered go with their boxes
         for box in made:
             assert box.process.stdin is not None
@@ -98,7 +109,9 @@ def test_two_namespaces_with_the_same_ids_and_names_are_listed_apart(boxes: list
     refs = {tag: sorted(o["ref"] for o in objs) for tag, objs in by_box.items()}
     for box in boxes:
         kinds = sorted(o["kind"] for o in by_box[box.tag])
-        assert kinds == ["posix-shm", "sysv-msg", "sysv-shm"], (box.tag, refs)
+        assert kinds == KINDS, (box.tag, refs)
+        (queue,) = [o for o in by_box[box.tag] if o["kind"] == "posix-mq"]
+        assert (queue["qsize"], queue["curmsgs"]) == (len(box.tag), 1)
         (segment,) = [o for o in by_box[box.tag] if o["kind"] == "sysv-shm"]
         assert segment["ref"].endswith(f":{box.segment}") and "@" in segment["ref"]
         (user,) = segment["attachers"]  # the box's own process, and only it
@@ -130,7 +143,7 @@ def test_removing_one_box_s_objects_leaves_the_other_s(boxes: list[Box]) -> None
     assert [r["result"] for r in json.loads(out)["results"]] == ["removed"] * len(doomed)
     after = ours(listed("-A"), boxes)
     assert sorted(o["kind"] for o in after[boxes[0].tag]) == ["sysv-shm"]
-    assert sorted(o["kind"] for o in after[boxes[1].tag]) == ["posix-shm", "sysv-msg", "sysv-shm"]
+    assert sorted(o["kind"] for o in after[boxes[1].tag]) == KINDS
 
 
 def test_ns_names_a_box_by_hostname_or_pid(boxes: list[Box]) -> None:
@@ -193,3 +206,21 @@ def test_without_privilege_every_namespace_is_what_the_caller_may_see(boxes: lis
     assert not [ref for ref in refs if "@" in ref]
     as_root, _ = _everywhere_refs()
     assert [ref for ref in as_root if "@" in ref]  # the boxes are there for root
+
+
+def test_the_boxes_queues_are_read_through_a_helper_nobody_else_sees(boxes: list[Box]) -> None:
+    """The boxes show the session's /dev/mqueue (the host's queues): their own are read
+    through shmtop's helper, whose mounts are in a mount namespace of its own, and which ends
+    when shmtop lets go."""
+    by_box = ours(listed("-A"), boxes)
+    assert all(any(o["kind"] == "posix-mq" for o in objs) for objs in by_box.values())
+    (helper,) = helper_pids()
+    with open("/proc/self/mountinfo") as f:
+        assert f"/proc/{helper}" not in f.read()
+    with open(f"/proc/{helper}/mountinfo") as f:
+        mounted = [line.split()[4] for line in f if " - mqueue " in line]
+    labels = {o["ref"].split("@")[1].split(":")[0] for objs in by_box.values() for o in objs
+              if o["kind"] == "posix-mq"}  # fmt: skip
+    assert {f"/tmp/{label}" for label in labels} <= set(mounted)
+    release_all()
+    assert not helper_pids() and not os.path.exists(f"/proc/{helper}")

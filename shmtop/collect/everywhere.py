@@ -10,17 +10,20 @@ namespaces only.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from shmtop.attach import scan_attachers
 from shmtop.collect import Collector
+from shmtop.collect.mqueue import mqueue_device_at
 from shmtop.collect.users import resolve_users
 from shmtop.model import ALL_KINDS, IpcObject, Kind, Snapshot, UsageItem
 from shmtop.model.namespace import Namespace
 from shmtop.model.roots import Roots
 from shmtop.namespaces.discover import discover
 from shmtop.namespaces.enter import NoSuchNamespace, known_members, run_in
+from shmtop.namespaces.mqueue_view import current_view, mqueue_view, own_mqueue_device
 
 IPC_KINDS = frozenset({Kind.SYSV_SHM, Kind.SYSV_MSG, Kind.SYSV_SEM, Kind.POSIX_MQ})
 SHM_KINDS = frozenset({Kind.POSIX_SHM, Kind.POSIX_SEM})
@@ -42,11 +45,14 @@ def collect_everywhere(
     own = Collector(roots, wanted if host else frozenset()).collect()
     by_kind = {kind: list(objects) for kind, objects in own.by_kind.items() if host}
     namespaces = []
+    for ns in reversed(places):  # each one entered through a process of the first
+        known_members(ns.ipc_label, ns.pids)
+    queue_places = _queue_places(roots, places) if Kind.POSIX_MQ in wanted else {}
     for ns in places:
         found, objects = (
             (replace(ns, usage=own.usage, limits=own.limits, unavailable=own.unavailable), {})
             if ns.own
-            else _collect_namespace(roots, ns, wanted, places)
+            else _collect_namespace(roots, ns, wanted, places, queue_places)
         )
         for kind, more in objects.items():
             by_kind.setdefault(kind, []).extend(more)
@@ -79,10 +85,35 @@ def roots_in(roots: Roots, ns: Namespace) -> Roots:
     """Where the objects of a namespace other than shmtop's own live: through the root of one
     of its processes, named as references name that namespace."""
     under = f"{roots.procfs}/{ns.pids[0]}/root/dev"
+    view = None if ns.own_ipc else current_view(ns.ipc_label)
     return Roots(
-        procfs=roots.procfs, dev_shm=f"{under}/shm", dev_mqueue=f"{under}/mqueue",
+        procfs=roots.procfs, dev_shm=f"{under}/shm", dev_mqueue=view or f"{under}/mqueue",
         ipc_ns=ns.ipc_label, shm_ns=ns.shm_label,
     )  # fmt: skip
+
+
+def _queue_places(roots: Roots, places: list[Namespace]) -> dict[str, Roots | str]:
+    """Where each other IPC namespace's POSIX queues, and only its, are read (by its label),
+    or why they cannot be. Its processes' /dev/mqueue is taken when it is an mqueue
+    filesystem that no other namespace's processes show and that is not shmtop's own
+    namespace's (a box that kept the host's mount shows the host's queues); otherwise a view
+    of its own a helper mounts privately (see namespaces.mqueue_view)."""
+    others = [ns for ns in places if not ns.own_ipc and _first_with_ipc(ns, places)]
+    shown = {ns.ipc_label: mqueue_device_at(roots_in(roots, ns).dev_mqueue) for ns in others}
+    times = Counter(device for device in shown.values() if device is not None)
+    own = own_mqueue_device(roots.procfs) if times else None
+    found: dict[str, Roots | str] = {}
+    for ns in others:
+        device = shown[ns.ipc_label]
+        if device is not None and own is not None and device != own and times[device] == 1:
+            found[ns.ipc_label] = roots_in(roots, ns)
+            continue
+        view = mqueue_view(ns.ipc_label, ns.pids[0], roots.procfs)
+        found[ns.ipc_label] = roots_in(roots, ns) if view else NO_VIEW
+    return found
+
+
+NO_VIEW = "its POSIX queues cannot be told from another namespace's (no mqueue could be mounted)"
 
 
 def places_of(roots: Roots, namespaces: Iterable[Namespace]) -> dict[str, Roots]:
@@ -106,24 +137,39 @@ Found = dict[Kind, tuple[IpcObject, ...]]
 
 
 def _collect_namespace(
-    roots: Roots, ns: Namespace, wanted: frozenset[Kind], places: list[Namespace]
-) -> tuple[Namespace, Found]:
+    roots: Roots, ns: Namespace, wanted: frozenset[Kind], places: list[Namespace],
+    queue_places: dict[str, Roots | str],
+) -> tuple[Namespace, Found]:  # fmt: skip
     """One other namespace, with its usage and troubles, and its objects."""
-    own_shm_read = _first_with_shm(ns, places)
     ns_roots = roots_in(roots, ns)
-    known_members(ns.ipc_label, ns.pids)
     parts: list[Snapshot] = []
     unavailable: dict[Kind, str] = {}
-    ipc_kinds = wanted & IPC_KINDS if not ns.own_ipc and _first_with_ipc(ns, places) else set()
+    ipc_kinds = (
+        wanted & IPC_KINDS if not ns.own_ipc and _first_with_ipc(ns, places) else frozenset()
+    )
     if ipc_kinds:
         try:
-            parts.append(run_in(ns.ipc_label, Collector(ns_roots, ipc_kinds).collect))
+            queues = queue_places.get(ns.ipc_label)
+            parts.append(_collect_ipc(ns_roots, ns, ipc_kinds, unavailable, queues))
         except NoSuchNamespace as exc:
             unavailable.update(dict.fromkeys(ipc_kinds, str(exc)))
-    shm_kinds = wanted & SHM_KINDS if own_shm_read else set()
+    shm_kinds = wanted & SHM_KINDS if _first_with_shm(ns, places) else set()
     if shm_kinds:
         parts.append(Collector(ns_roots, shm_kinds).collect())
     return _merged(ns, parts, unavailable)
+
+
+def _collect_ipc(
+    ns_roots: Roots, ns: Namespace, kinds: frozenset[Kind], unavailable: dict[Kind, str],
+    queues: Roots | str | None,
+) -> Snapshot:  # fmt: skip
+    """Its System V objects and POSIX queues, read by a thread inside its IPC namespace."""
+    if isinstance(queues, str):
+        unavailable[Kind.POSIX_MQ] = queues
+        kinds -= {Kind.POSIX_MQ}
+    elif queues is not None:
+        ns_roots = queues
+    return run_in(ns.ipc_label, Collector(ns_roots, kinds).collect)
 
 
 def _first_with_ipc(ns: Namespace, places: list[Namespace]) -> bool:

@@ -115,5 +115,15 @@ def _mqueue_directory(root: str) -> Iterator[int]:
         os.close(dir_fd)
 
 
+def mqueue_device_at(root: str) -> int | None:
+    """The device of the mqueue filesystem at root (reached as scan_mqueue reaches it), None
+    if there is none."""
+    try:
+        with _mqueue_directory(root) as dir_fd:
+            return os.fstat(dir_fd).st_dev
+    except (NotMounted, OSError):
+        return None
+
+
 def _not_mounted(root: str) -> str:
     return f"{root} is not mounted; POSIX message queues are hidden ({MOUNT_HINT})"

@@ -86,8 +86,10 @@ class Naming:
 def _docker_data_roots(procfs: str) -> list[str]:
     roots = []
     for name in os.listdir(procfs):
-        if name.isdigit() and _read(f"{procfs}/{name}/comm") == "dockerd\n" and _root_s(
-            f"{procfs}/{name}"
+        if (
+            name.isdigit()
+            and _read(f"{procfs}/{name}/comm") == "dockerd\n"
+            and _root_s(f"{procfs}/{name}")
         ):
             argv = (_read(f"{procfs}/{name}/cmdline") or "").split("\0")
             roots.append(_option(argv, "--data-root") or "/var/lib/docker")

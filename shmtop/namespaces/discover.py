@@ -18,6 +18,7 @@ from dataclasses import replace
 from shmtop.model.namespace import Namespace
 from shmtop.namespaces.containers import Naming
 from shmtop.namespaces.mounts import host_mount_points
+from shmtop.namespaces.mqueue_view import helper_pids
 from shmtop.namespaces.paths import open_below_root
 
 
@@ -70,7 +71,10 @@ def discover(procfs: str = "/proc") -> list[Namespace]:
     own_shm = dev_shm_of(procfs, "self")
     groups: dict[tuple[int, int | None], list[int]] = defaultdict(list)
     shm_by_mnt: dict[int | None, int | None] = {own_mnt: own_shm}
+    ours = helper_pids()
     for pid, ipc, mnt in _processes(procfs):
+        if pid in ours:
+            continue
         if mnt not in shm_by_mnt:
             shm_by_mnt[mnt] = dev_shm_of(procfs, pid)
         groups[(ipc, shm_by_mnt[mnt])].append(pid)
@@ -81,7 +85,14 @@ def discover(procfs: str = "/proc") -> list[Namespace]:
     if any(not ns.own_shm and ns.dev_shm is not None for ns in found):
         on_host = host_mount_points(procfs)
         found = [_with_mounts(ns, on_host) for ns in found]
-    return sorted(found, key=lambda ns: (not ns.own, ns.ipc, ns.dev_shm or 0))
+    return sorted(found, key=_listing_order)
+
+
+def _listing_order(ns: Namespace) -> tuple[bool, int, bool, int, int]:
+    """shmtop's own first; then by IPC namespace, and of the places sharing one (a process
+    that left it for a /dev/shm of its own), the one that lists its objects first: a
+    container's, else the one with the most processes."""
+    return (not ns.own, ns.ipc, ns.container is None, -len(ns.pids), ns.dev_shm or 0)
 
 
 def _with_mounts(ns: Namespace, on_host: dict[int, tuple[str, ...]]) -> Namespace:

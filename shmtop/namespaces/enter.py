@@ -140,9 +140,19 @@ _workers: dict[str, _Worker] = {}
 _lock = threading.Lock()
 
 
+_releases: list[Callable[[], None]] = []
+
+
+def on_release(release: Callable[[], None]) -> None:
+    """Have release_all call `release` first (what else holds on to namespaces)."""
+    _releases.append(release)
+
+
 def release_all() -> None:
     """Let go of every namespace entered (a long-lived process, or a test, that is done with
     them; a command's end does it by itself)."""
+    for release in _releases:
+        release()
     with _lock:
         workers = list(_workers.values())
         _workers.clear()
