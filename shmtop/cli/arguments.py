@@ -200,6 +200,15 @@ def add_metrics_options(parser: argparse.ArgumentParser) -> None:
         help="leak verdicts as `shmtop clean --min-age` gives them (default 10m)",
     )
     parser.add_argument(
+        "--ignore-unreadable",
+        type=int,
+        action="append",
+        default=[],
+        metavar="PID",
+        help="vouch that process PID, whose /proc cannot be read, uses no IPC object, as "
+        "`shmtop clean --ignore-unreadable` does (otherwise objects it may use are unjudged)",
+    )
+    parser.add_argument(
         "--leak-series",
         type=leak_series,
         default=0,

@@ -25,7 +25,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def settings_of(args: argparse.Namespace) -> Settings:
-    return Settings(roots=roots_of(args), min_age=args.min_age, leak_series=args.leak_series)
+    return Settings(
+        roots=roots_of(args),
+        min_age=args.min_age,
+        ignore=frozenset(args.ignore_unreadable),
+        leak_series=args.leak_series,
+    )
 
 
 def note(line: str) -> None:

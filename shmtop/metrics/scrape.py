@@ -26,6 +26,7 @@ from shmtop.model.verdict import DEFAULT_MIN_AGE
 class Settings:
     roots: Roots = field(default_factory=Roots)
     min_age: float = DEFAULT_MIN_AGE  # as `shmtop clean --min-age`
+    ignore: frozenset[int] = frozenset()  # as `shmtop clean --ignore-unreadable`
     leak_series: int = 0  # series per leaked object, at most this many
     namespace: str = HOST  # the namespace label of what `roots` show
 
@@ -54,7 +55,7 @@ class MetricsSource:
         settings = self.settings
         try:
             snapshot = self.collector.collect(attachers=True)
-            judged = verdicts(snapshot, settings.min_age)
+            judged = verdicts(snapshot, settings.min_age, ignore=settings.ignore)
             view = NamespaceView(settings.namespace, snapshot, judged)
             return namespace_families([view], settings.leak_series)
         except Exception as exc:  # a failed collection must not end the exporter

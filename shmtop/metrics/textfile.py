@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 
 FILE_MODE = 0o644  # node_exporter runs as another user: it must be able to read the file
 
@@ -31,7 +30,7 @@ def write_atomically(path: str, data: bytes) -> None:
 
 
 def _replace(dir_fd: int, name: str, data: bytes) -> None:
-    temporary = f".{name}.{secrets.token_hex(4)}.tmp"
+    temporary = f".{name}.{os.urandom(4).hex()}.tmp"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     fd = os.open(temporary, flags, FILE_MODE, dir_fd=dir_fd)
     try:
