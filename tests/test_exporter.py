@@ -100,6 +100,7 @@ def test_many_slow_and_broken_clients_cost_bounded_threads_and_then_nothing() ->
         closed_after: list[float] = []
         trickler = threading.Thread(target=trickling_client, args=(exporter.port, closed_after))
         trickler.start()
+        time.sleep(0.5)  # its connection holds a slot before the flood takes the others
         slow = [slow_client(exporter.port, b"GET /met" if i % 2 else b"") for i in range(60)]
         for _ in range(30):
             broken_client(exporter.port)
