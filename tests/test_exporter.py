@@ -4,6 +4,7 @@ stopping cleanly, and, as an ordinary user, reporting what it cannot see as unkn
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -66,14 +67,16 @@ def test_concurrent_scrapes_share_one_collection_per_interval() -> None:
 def slow_client(port: int, sent: bytes = b"") -> socket.socket:
     """A connection that sends `sent` (a partial request, or nothing) and then waits."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-    sock.sendall(sent)
+    with contextlib.suppress(OSError):  # refused at once: every slot was taken
+        sock.sendall(sent, socket.MSG_NOSIGNAL)
     return sock
 
 
 def broken_client(port: int) -> None:
     """A scrape abandoned the moment it is sent: the answer meets a reset connection."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-    sock.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+    with contextlib.suppress(OSError):
+        sock.sendall(b"GET /metrics HTTP/1.0\r\n\r\n", socket.MSG_NOSIGNAL)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
     sock.close()  # linger 0: RST
 
@@ -84,7 +87,7 @@ def trickling_client(port: int, closed_after: list[float]) -> None:
     started = time.monotonic()
     try:
         for byte in b"GET /metrics HTTP/1.0\r\nX-Slow: " + b"a" * 100:
-            sock.sendall(bytes([byte]))
+            sock.sendall(bytes([byte]), socket.MSG_NOSIGNAL)
             time.sleep(1)
     except OSError:
         pass
