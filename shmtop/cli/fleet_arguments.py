@@ -7,10 +7,10 @@ import argparse
 from typing import Any
 
 from shmtop.cli.durations import duration
+from shmtop.metrics import MAX_LEAK_SERIES
 from shmtop.model.verdict import DEFAULT_MIN_AGE
 
 DEFAULT_LISTEN = "127.0.0.1:10143"  # loopback; outside 9100-9999, which exporters have filled
-MAX_LEAK_SERIES = 1000
 SHORTEST_INTERVAL, LONGEST_INTERVAL = 0.1, 3600.0
 
 

@@ -6,3 +6,6 @@ families (no UI, no kernel access of its own beyond collecting).
 one collection per interval, shared by concurrent scrapes; `server`: the read-only HTTP
 endpoint; `textfile`: the atomic write for node_exporter's textfile collector.
 """
+
+MAX_LEAK_SERIES = 1000  # the most series per leaked object a scrape may carry (here: cheap
+#                         to import for the CLI's arguments)

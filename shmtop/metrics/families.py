@@ -18,13 +18,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from shmtop.metrics import MAX_LEAK_SERIES
 from shmtop.metrics.exposition import Family
 from shmtop.metrics.tally import KindTally, Leak, known, tally_kind
 from shmtop.model import Kind, Snapshot, UsageItem, Verdict
 from shmtop.model.verdict import Doubt
 
 HOST = "host"
-MAX_LEAK_SERIES = 1000
 
 
 @dataclass(frozen=True, slots=True)
