@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -10,6 +11,14 @@ from tests.ipcfactory import IpcFactory
 from tests.mqueue_mount import MQUEUE_DIR, is_mounted, private_mqueue
 from tests.privileges import require_root
 from tests.sandbox import run_in_sandbox
+
+
+@pytest.fixture(autouse=True)
+def sigpipe_ignored() -> Iterator[None]:
+    """A command run in process (cli.main) restores SIGPIPE's default, as a pipeline wants;
+    afterwards pytest itself must not die when a peer closes a socket a test writes to."""
+    yield
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from shmtop.collect.sources import listed_sources
 from shmtop.collect.usage import USAGE
 from shmtop.columns import USE_TEXT
 from shmtop.describe import DESCRIBERS
+from shmtop.metrics.tally import MEASURES
 from shmtop.model import ALL_KINDS, Kind, PosixEntry
 from shmtop.model.jsonable import KIND_JSON
 from shmtop.model.kinds import KINDS, Address, MappedAs
@@ -23,6 +24,7 @@ TABLES: dict[str, Mapping[Kind, object]] = {
     "model.jsonable.KIND_JSON": KIND_JSON,
     "collect.usage.USAGE": USAGE,
     "columns.USE_TEXT": USE_TEXT,
+    "metrics.tally.MEASURES": MEASURES,
     "tui.views (one view per kind)": {
         kind: None for v in VIEWS for kind in v.kinds if len(v.kinds) == 1
     },

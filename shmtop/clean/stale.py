@@ -45,7 +45,7 @@ from shmtop.model import (
 )
 from shmtop.model.kinds import spec_of
 from shmtop.model.use import PidLife, latest_time, pid_state
-from shmtop.model.verdict import DEFAULT_MIN_AGE, Verdict
+from shmtop.model.verdict import DEFAULT_MIN_AGE, Doubt, Verdict
 from shmtop.names import escape_text
 
 GONE = {"exited": "exited", "reused": "exited (its pid now names a later process)"}
@@ -90,11 +90,11 @@ class _Judge:
 
     def verdict(self, obj: IpcObject) -> Verdict:
         if self.attach is None:
-            return _unknown("who uses it is unknown (no scan of /proc was made)")
+            return _unknown("who uses it is unknown (no scan of /proc was made)", Doubt.NO_SCAN)
         try:
             return self._judge(obj, self.attach)
         except (OSError, NotPermitted, Vanished, Unsupported) as exc:
-            return _unknown(f"it could not be analysed ({exc})")
+            return _unknown(f"it could not be analysed ({exc})", Doubt.UNREADABLE)
 
     def _judge(self, obj: IpcObject, attach: AttachMap) -> Verdict:
         match obj:
@@ -137,7 +137,7 @@ class _Judge:
             return f"{role} {pid} {GONE[state]}"
         if state == "alive":
             return _in_use(f"{role} {pid} is still running")
-        return _unknown(f"whether {role} {pid} still runs cannot be known")
+        return _unknown(f"whether {role} {pid} still runs cannot be known", Doubt.PID_FATE)
 
     # System V queues and sets -------------------------------------------------------------
 
@@ -146,8 +146,7 @@ class _Judge:
         if seen:
             return _in_use("; ".join(seen))
         recorded = [(r.role, r.pid, r.since) for r in spec_of(queue).recorded_pids(queue)]
-        last_used = latest_time(queue.stime, queue.rtime, queue.ctime)
-        by_pids = self._idle_with_pids(recorded, last_used)
+        by_pids = self._idle_with_pids(recorded, last_used(queue))
         return _evidence_first(by_pids, self._users(queue, attach, "may be waiting on it"))
 
     def _semaphore_set(self, semset: SysvSem, attach: AttachMap) -> Verdict:
@@ -157,7 +156,7 @@ class _Judge:
         seen = who_uses(semset, attach)
         if seen:
             return _in_use("; ".join(seen))
-        since = latest_time(semset.otime, semset.ctime)
+        since = last_used(semset)
         pids = member_pids(semset)
         recorded = [(f"member {num}'s last user", pid, since) for num, pid in enumerate(pids)]
         by_pids = self._idle_with_pids(recorded, since)
@@ -171,7 +170,9 @@ class _Judge:
     ) -> Verdict:
         known = [(role, pid, since) for role, pid, since in recorded if pid > 0]
         if not known:
-            return _unknown("no process is recorded as having used it: nothing shows it leaked")
+            return _unknown(
+                "no process is recorded as having used it: nothing shows it leaked", Doubt.NO_PID
+            )
         reasons = []
         for role, pid, since in dict.fromkeys(known):
             gone = self._gone(role, pid, since)
@@ -189,8 +190,7 @@ class _Judge:
         seen = who_uses(entry, attach)
         if seen:
             return _in_use("; ".join(seen))
-        changed = max(entry.mtime_ns, entry.ctime_ns or 0) // 1_000_000_000
-        idle = self._idle(changed, "unchanged")
+        idle = self._idle(last_used(entry), "unchanged")
         doubts = [self._notify_pid(entry), idle, self._users(entry, attach)]
         for doubt in sorted((d for d in doubts if isinstance(d, Verdict)), key=_doubt_last):
             return doubt  # evidence of use first, then what could not be known
@@ -229,15 +229,19 @@ class _Judge:
         if seen:
             return _in_use("; ".join(seen))
         if attach.hidden is not None and not isinstance(obj, SysvShm | SysvSem):  # not counted
-            return _unknown(f"whether any process uses it cannot be known: {attach.hidden}")
+            return _unknown(
+                f"whether any process uses it cannot be known: {attach.hidden}", Doubt.HIDDEN
+            )
         unknown = max(0, (attach.unknown.get(obj.ref) or 0) - len(self.ignored))
         if unknown:
-            return _unknown(f"{unknown} processes could not be inspected and {unseen}")
+            return _unknown(
+                f"{unknown} processes could not be inspected and {unseen}", Doubt.UNINSPECTED
+            )
         return None
 
     def _idle(self, since: int | None, word: str = "idle") -> str | Verdict:
         if since is None:
-            return _unknown("when it was last used is unknown")
+            return _unknown("when it was last used is unknown", Doubt.LAST_USE)
         age = self.now - since
         if age < self.min_age:
             return _in_use(
@@ -245,6 +249,24 @@ class _Judge:
                 f"{human_duration(self.min_age)}"
             )
         return f"{word} for {human_duration(age)}"
+
+
+def last_used(obj: IpcObject) -> int | None:
+    """When the kernel last recorded a use or change of the object (epoch seconds; None:
+    never): what "idle for" and "unchanged for" count from, and so how long a leaked object
+    has been left. A segment's last attach or detach, a queue's last send or receive, a set's
+    last operation, or their ctime if later; a POSIX object's modification or change."""
+    match obj:
+        case SysvShm():
+            return latest_time(obj.atime, obj.dtime, obj.ctime)
+        case SysvMsg():
+            return latest_time(obj.stime, obj.rtime, obj.ctime)
+        case SysvSem():
+            return latest_time(obj.otime, obj.ctime)
+        case PosixShm() | PosixSem() | PosixMq():
+            return max(obj.mtime_ns, obj.ctime_ns or 0) // 1_000_000_000
+        case _:
+            assert_never(obj)
 
 
 def who_uses(obj: IpcObject | PosixEntry, attach: AttachMap) -> list[str]:
@@ -287,5 +309,5 @@ def _in_use(reason: str) -> Verdict:
     return Verdict(False, (reason,))
 
 
-def _unknown(reason: str) -> Verdict:
-    return Verdict(False, (reason,), unknown=True)
+def _unknown(reason: str, doubt: Doubt) -> Verdict:
+    return Verdict(False, (reason,), unknown=True, doubt=doubt)

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from shmtop.cli.durations import duration
+from shmtop.cli.fleet_arguments import add_exporter, add_metrics
 from shmtop.cli.options import add_kind_option
 from shmtop.model.verdict import DEFAULT_MIN_AGE
 
-COMMANDS = ("list", "show", "dump", "rm", "clean", "limits", "demo")
+COMMANDS = ("list", "show", "dump", "rm", "clean", "limits", "metrics", "exporter", "demo")
 
 
 def add_command_parsers(commands: Any) -> list[argparse.ArgumentParser]:
@@ -233,5 +234,7 @@ ADD = {
     "rm": add_rm,
     "clean": add_clean,
     "limits": add_limits,
+    "metrics": add_metrics,
+    "exporter": add_exporter,
     "demo": add_demo,
 }

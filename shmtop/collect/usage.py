@@ -52,11 +52,11 @@ def sysv_shm_usage(segments: Sequence[SysvShm], limits: Limits) -> Counted:
             "bytes",
             "System V shared memory size",
         ),
-        "sysv-shm.rss": UsageItem(
-            sum(s.rss or 0 for s in segments), None, "bytes", "System V shared memory resident"
+        "sysv-shm.rss": _unlimited_sum(
+            [s.rss for s in segments], "bytes", "System V shared memory resident"
         ),
-        "sysv-shm.swap": UsageItem(
-            sum(s.swap or 0 for s in segments), None, "bytes", "System V shared memory swapped"
+        "sysv-shm.swap": _unlimited_sum(
+            [s.swap for s in segments], "bytes", "System V shared memory swapped"
         ),
     }
 
@@ -109,13 +109,20 @@ def posix_mq_usage(queues: Sequence[PosixMq], limits: Limits) -> Counted:
         "posix-mq.queues": UsageItem(
             len(queues), limits.mq_queues_max, "count", "POSIX message queues (queues_max)"
         ),
-        "posix-mq.messages": UsageItem(
-            sum(q.curmsgs or 0 for q in queues), None, "count", "POSIX messages queued"
+        "posix-mq.messages": _unlimited_sum(
+            [q.curmsgs for q in queues], "count", "POSIX messages queued"
         ),
-        "posix-mq.bytes": UsageItem(
-            sum(q.qsize or 0 for q in queues), None, "bytes", "POSIX message bytes queued"
+        "posix-mq.bytes": _unlimited_sum(
+            [q.qsize for q in queues], "bytes", "POSIX message bytes queued"
         ),
     }
+
+
+def _unlimited_sum(values: Sequence[int | None], unit: str, description: str) -> UsageItem:
+    """A figure no limit bounds: the sum of the values known, and how many were not (not
+    permitted, or not given by this kernel), so that none is taken for 0."""
+    known = [value for value in values if value is not None]
+    return UsageItem(sum(known), None, unit, description, unknown=len(values) - len(known))
 
 
 def dev_shm_usage(limits: Limits) -> Counted:

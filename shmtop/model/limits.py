@@ -49,12 +49,15 @@ class Limits:
 
 @dataclass(frozen=True, slots=True)
 class UsageItem:
-    """One consumed resource: how much is used and of what limit (None: no limit exists)."""
+    """One consumed resource: how much is used and of what limit (None: no limit exists).
+    `unknown` counts the objects whose share could not be read (not permitted, or not given
+    by this kernel): `used` then leaves them out and is only a lower bound."""
 
     used: int
     limit: int | None
     unit: str
     description: str
+    unknown: int = 0
 
     @property
     def unlimited(self) -> bool:
