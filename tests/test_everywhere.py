@@ -20,7 +20,9 @@ import pytest
 from shmtop.collect.everywhere import collect_everywhere
 from shmtop.namespaces.enter import release_all
 from shmtop.namespaces.mqueue_view import helper_pids
+from tests.exposition import samples, value
 from tests.privileges import require_root, run_as_nobody
+from tests.promtools import assert_valid
 from tests.test_inspect import shmtop
 
 BOX = r"""
@@ -224,3 +226,22 @@ def test_the_boxes_queues_are_read_through_a_helper_nobody_else_sees(boxes: list
     assert {f"/tmp/{label}" for label in labels} <= set(mounted)
     release_all()
     assert not helper_pids() and not os.path.exists(f"/proc/{helper}")
+
+
+def test_metrics_of_every_namespace_carry_each_one_s_name(boxes: list[Box]) -> None:
+    status, text, err = shmtop("metrics", "-A", "--min-age", "0")
+    assert status == 0, err
+    assert_valid(text.encode())
+    found = samples(text.encode())
+    for box in boxes:
+        named = [
+            dict(labels)["namespace"]
+            for (name, labels), _ in found.items()
+            if name == "shmtop_objects" and dict(labels)["namespace"].startswith(box.tag)
+        ]
+        assert len(set(named)) == 1, named
+        for kind in KINDS:
+            assert value(found, "shmtop_objects", kind=kind, namespace=named[0]) == 1, kind
+        limit = value(found, "shmtop_resource_limit", resource="dev-shm.bytes", namespace=named[0])
+        assert limit == 8 << 20
+    assert value(found, "shmtop_objects", kind="posix-mq", namespace="host") is not None

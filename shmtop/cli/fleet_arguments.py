@@ -16,6 +16,13 @@ SHORTEST_INTERVAL, LONGEST_INTERVAL = 0.1, 3600.0
 
 def add_metrics_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
+        "-A",
+        "--all-namespaces",
+        action="store_true",
+        help="every IPC namespace and /dev/shm on the host, each container's figures under "
+        'its name in the namespace label (default: shmtop\'s own, as "host")',
+    )
+    parser.add_argument(
         "--min-age",
         type=duration,
         default=DEFAULT_MIN_AGE,

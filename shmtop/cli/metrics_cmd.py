@@ -30,6 +30,7 @@ def settings_of(args: argparse.Namespace) -> Settings:
         min_age=args.min_age,
         ignore=frozenset(args.ignore_unreadable),
         leak_series=args.leak_series,
+        everywhere=args.all_namespaces,
     )
 
 

@@ -68,6 +68,31 @@ def collect_everywhere(
     return replace(snapshot, attach=attach, users=resolve_users(u for u in uids if u is not None))
 
 
+def by_namespace(snapshot: Snapshot) -> list[tuple[Namespace, Snapshot]]:
+    """A snapshot of every namespace read, each with its own objects, usage, limits and
+    troubles (an object belongs where it is listed: its IPC namespace's first place, or its
+    /dev/shm's)."""
+    places = list(snapshot.namespaces)
+    found = []
+    for ns in places:
+        ipc_here = _first_with_ipc(ns, places)
+        shm_here = ns.own_shm or _first_with_shm(ns, places)
+
+        def here(obj: IpcObject, ns: Namespace = ns, ipc: bool = ipc_here,
+                 shm: bool = shm_here) -> bool:  # fmt: skip
+            if obj.kind in SHM_KINDS:
+                return shm and obj.ns == ns.shm_label
+            return ipc and obj.ns == ns.ipc_label
+
+        by_kind = {k: tuple(o for o in objs if here(o)) for k, objs in snapshot.by_kind.items()}
+        own = replace(
+            snapshot, by_kind=by_kind, usage=ns.usage, limits=ns.limits or snapshot.limits,
+            unavailable=ns.unavailable, namespaces=(ns,),
+        )  # fmt: skip
+        found.append((ns, own))
+    return found
+
+
 def own_ns(namespaces: list[Namespace]) -> Namespace | None:
     return next((ns for ns in namespaces if ns.own), None)
 

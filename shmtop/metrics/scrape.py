@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from shmtop import __version__
 from shmtop.clean.stale import verdicts
 from shmtop.collect import Collector
+from shmtop.collect.everywhere import by_namespace, collect_everywhere
 from shmtop.metrics.exposition import Family, render
 from shmtop.metrics.families import HOST, NamespaceView, namespace_families
 from shmtop.model.roots import Roots
@@ -29,6 +30,7 @@ class Settings:
     ignore: frozenset[int] = frozenset()  # as `shmtop clean --ignore-unreadable`
     leak_series: int = 0  # series per leaked object, at most this many
     namespace: str = HOST  # the namespace label of what `roots` show
+    everywhere: bool = False  # every namespace of the host, each labelled with its name
 
 
 class MetricsSource:
@@ -54,14 +56,21 @@ class MetricsSource:
         self.collections += 1
         settings = self.settings
         try:
-            snapshot = self.collector.collect(attachers=True)
-            judged = verdicts(snapshot, settings.min_age, ignore=settings.ignore)
-            view = NamespaceView(settings.namespace, snapshot, judged)
-            return namespace_families([view], settings.leak_series)
+            return namespace_families(self._views(), settings.leak_series)
         except Exception as exc:  # a failed collection must not end the exporter
             self.errors += 1
             self.report(f"collection failed: {type(exc).__name__}: {exc}")
             return []
+
+    def _views(self) -> list[NamespaceView]:
+        settings = self.settings
+        if not settings.everywhere:
+            snapshot = self.collector.collect(attachers=True)
+            judged = verdicts(snapshot, settings.min_age, ignore=settings.ignore)
+            return [NamespaceView(settings.namespace, snapshot, judged)]
+        snapshot = collect_everywhere(settings.roots, attachers=True)
+        judged = verdicts(snapshot, settings.min_age, ignore=settings.ignore)
+        return [NamespaceView(ns.title, own, judged) for ns, own in by_namespace(snapshot)]
 
     def _own_families(self, elapsed: float) -> list[Family]:
         duration = Family(
