@@ -27,7 +27,7 @@ from tests.test_inspect import shmtop
 
 BOX = r"""
 import os, sys, posix_ipc, sysv_ipc
-tag = sys.argv[1]
+tag, queue_name = sys.argv[1:3]
 segment = sysv_ipc.SharedMemory(0x5EED4242, sysv_ipc.IPC_CREX, 0o600, 4096)
 segment.write(tag.encode())  # stays attached: the box's process uses it
 queue = sysv_ipc.MessageQueue(0x5EED4243, sysv_ipc.IPC_CREX, 0o600)
@@ -35,13 +35,17 @@ queue.send(tag.encode())
 fd = os.open("/dev/shm/same-name", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
 os.write(fd, tag.encode())
 os.close(fd)
-mq = posix_ipc.MessageQueue("/same-queue", posix_ipc.O_CREX, 0o600, 1, 64)
+mq = posix_ipc.MessageQueue(queue_name, posix_ipc.O_CREX, 0o600, 1, 64)
 mq.send(tag.encode())
 print("ready", os.getpid(), segment.id, queue.id, flush=True)
 sys.stdin.read()  # until the test lets go
 """
 KINDS = ["posix-mq", "posix-shm", "sysv-msg", "sysv-shm"]
-SHELL = "mount -t tmpfs -o size=8m none /dev/shm && hostname {tag} && exec {python} -c {box} {tag}"
+QUEUE = f"/same-queue-{os.getpid()}"  # in each box, and on the host (where it must be unique)
+SHELL = (
+    "mount -t tmpfs -o size=8m none /dev/shm && hostname {tag} && "
+    "exec {python} -c {box} {tag} {queue}"
+)
 
 
 @dataclass
@@ -53,7 +57,7 @@ class Box:
 
 
 def start(tag: str) -> Box:
-    shell = SHELL.format(tag=tag, python=sys.executable, box=_quoted(BOX))
+    shell = SHELL.format(tag=tag, python=sys.executable, box=_quoted(BOX), queue=QUEUE)
     process = subprocess.Popen(
         ["unshare", "--ipc", "--mount", "--uts", "--pid", "--fork", "sh", "-c", shell],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
@@ -64,6 +68,13 @@ def start(tag: str) -> Box:
     return Box(tag, process, int(words[2]), int(words[3]))
 
 
+def _in_box(box: Box) -> int:
+    """The host pid of the box's own process (the child of its unshare)."""
+    pid = box.process.pid
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return int(f.read().split()[0])
+
+
 def _quoted(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
 
@@ -72,7 +83,7 @@ def _quoted(text: str) -> str:
 def boxes(mqueue_mounted: str) -> Iterator[list[Box]]:
     require_root("IPC, mount and pid namespaces")
     made: list[Box] = []
-    host_queue = posix_ipc.MessageQueue("/same-queue", posix_ipc.O_CREX, 0o600, 1, 64)
+    host_queue = posix_ipc.MessageQueue(QUEUE, posix_ipc.O_CREX, 0o600, 1, 64)
     try:
         host_queue.send(b"the host's")
         made.extend(start(tag) for tag in (f"box-a-{os.getpid()}", f"box-b-{os.getpid()}"))
@@ -149,7 +160,7 @@ def test_removing_one_box_s_objects_leaves_the_other_s(boxes: list[Box]) -> None
 
 
 def test_ns_names_a_box_by_hostname_or_pid(boxes: list[Box]) -> None:
-    for target in (boxes[1].tag, str(boxes[1].process.pid + 1)):
+    for target in (boxes[1].tag, str(_in_box(boxes[1]))):
         document = listed("--ns", target)
         assert {o["namespace"]["name"].split(" ")[0] for o in document["objects"]} == {boxes[1].tag}
     status, _, err = shmtop("list", "--ns", "no-such-box-anywhere")
