@@ -21,6 +21,7 @@ from shmtop.metrics.exposition import Family, render
 from shmtop.metrics.families import HOST, NamespaceView, namespace_families
 from shmtop.model.roots import Roots
 from shmtop.model.verdict import DEFAULT_MIN_AGE
+from shmtop.names import escape_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,9 @@ class MetricsSource:
             return [NamespaceView(settings.namespace, snapshot, judged)]
         snapshot = collect_everywhere(settings.roots, attachers=True)
         judged = verdicts(snapshot, settings.min_age, ignore=settings.ignore)
-        return [NamespaceView(ns.title, own, judged) for ns, own in by_namespace(snapshot)]
+        # a label printed by `shmtop metrics` to a terminal: a hostname's escapes not raw
+        views = by_namespace(snapshot)
+        return [NamespaceView(escape_text(ns.title), own, judged) for ns, own in views]
 
     def _own_families(self, elapsed: float) -> list[Family]:
         duration = Family(
