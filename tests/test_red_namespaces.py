@@ -28,7 +28,6 @@ MS_PRIVATE, MS_REC = 1 << 18, 0x4000
 _libc = ctypes.CDLL(None, use_errno=True)
 XFAIL_HOST_TMPFS = "clean removes the host's files in a host tmpfs a box bound on its /dev/shm"
 XFAIL_FUSE = "a FUSE mount that never answers at a box's /dev/shm or /dev/mqueue hangs -A"
-XFAIL_PIN = "the exporter keeps every namespace it ever entered (fd, thread, mqueue mount)"
 HOSTILE = "\x1b]0;pwned\x07\x1b[2Jred"  # sets the terminal's title, clears the screen
 WAIT = r"import sys; print('ready', flush=True); sys.stdin.read()"
 
@@ -200,7 +199,6 @@ def _holds(link: str) -> bool:
     return False
 
 
-@pytest.mark.xfail(strict=True, reason=XFAIL_PIN)
 def test_the_exporter_lets_go_of_the_namespaces_of_boxes_that_ended(released: None) -> None:
     """`shmtop exporter -A` runs for months while containers come and go. Once a box has
     ended, the next scrape must not keep its IPC namespace alive (a descriptor, a thread in

@@ -22,6 +22,7 @@ from shmtop.metrics.families import HOST, NamespaceView, namespace_families
 from shmtop.model.roots import Roots
 from shmtop.model.verdict import DEFAULT_MIN_AGE
 from shmtop.names import escape_text
+from shmtop.namespaces.enter import release_all
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +70,14 @@ class MetricsSource:
             snapshot = self.collector.collect(attachers=True)
             judged = verdicts(snapshot, settings.min_age, ignore=settings.ignore)
             return [NamespaceView(settings.namespace, snapshot, judged)]
-        snapshot = collect_everywhere(settings.roots, attachers=True)
-        judged = verdicts(snapshot, settings.min_age, ignore=settings.ignore)
+        try:
+            snapshot = collect_everywhere(settings.roots, attachers=True)
+            judged = verdicts(snapshot, settings.min_age, ignore=settings.ignore)
+        finally:
+            # Each scrape enters the namespaces afresh: a thread, a descriptor or a mount
+            # kept in a namespace would keep it, and every segment a container left in it,
+            # alive for as long as the exporter runs, long after the container ended.
+            release_all()
         # a label printed by `shmtop metrics` to a terminal: a hostname's escapes not raw
         views = by_namespace(snapshot)
         return [NamespaceView(escape_text(ns.title), own, judged) for ns, own in views]
