@@ -27,7 +27,6 @@ CLONE_NEWNS = 0x00020000
 MS_PRIVATE, MS_REC = 1 << 18, 0x4000
 _libc = ctypes.CDLL(None, use_errno=True)
 XFAIL_HOST_TMPFS = "clean removes the host's files in a host tmpfs a box bound on its /dev/shm"
-XFAIL_FUSE = "a FUSE mount that never answers at a box's /dev/shm or /dev/mqueue hangs -A"
 HOSTILE = "\x1b]0;pwned\x07\x1b[2Jred"  # sets the terminal's title, clears the screen
 WAIT = r"import sys; print('ready', flush=True); sys.stdin.read()"
 
@@ -153,7 +152,6 @@ sys.stdin.read()
 """
 
 
-@pytest.mark.xfail(strict=True, reason=XFAIL_FUSE)
 @pytest.mark.parametrize("where", ["/dev/shm", "/dev/mqueue"])
 def test_a_box_s_fuse_mount_that_never_answers_does_not_hang_list_all(where: str) -> None:
     """A process that can mount FUSE (root in a container given /dev/fuse; any user, through
