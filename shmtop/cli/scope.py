@@ -14,6 +14,7 @@ from shmtop.collect import collect_snapshot
 from shmtop.collect.everywhere import collect_everywhere
 from shmtop.model import Kind, Snapshot
 from shmtop.model.namespace import Namespace
+from shmtop.names import escape_text
 from shmtop.namespaces.discover import discover
 
 
@@ -60,11 +61,14 @@ def namespace_named(target: str, procfs: str = "/proc") -> Namespace:
     found = [ns for ns in discover(procfs) if _names(ns, target)]
     if not found:
         raise CliError(
-            f"--ns {target}: no process, container or namespace of that name", EXIT_USAGE
+            f"--ns {escape_text(target)}: no process, container or namespace of that name",
+            EXIT_USAGE,
         )
     if len({(ns.ipc, ns.dev_shm) for ns in found}) > 1:
-        names = ", ".join(sorted({ns.title for ns in found}))
-        raise CliError(f"--ns {target} names more than one namespace: {names}", EXIT_USAGE)
+        names = ", ".join(sorted({escape_text(ns.title) for ns in found}))
+        raise CliError(
+            f"--ns {escape_text(target)} names more than one namespace: {names}", EXIT_USAGE
+        )
     return found[0]
 
 

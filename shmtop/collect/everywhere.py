@@ -21,6 +21,7 @@ from shmtop.collect.users import resolve_users
 from shmtop.model import ALL_KINDS, IpcObject, Kind, Snapshot, UsageItem
 from shmtop.model.namespace import Namespace
 from shmtop.model.roots import Roots
+from shmtop.names import escape_text
 from shmtop.namespaces.discover import discover
 from shmtop.namespaces.enter import NoSuchNamespace, known_members, run_in
 from shmtop.namespaces.mqueue_view import current_view, mqueue_view, own_mqueue_device
@@ -102,7 +103,7 @@ def _where(namespaces: list[Namespace]) -> dict[Kind, str]:
     reasons: dict[Kind, list[str]] = {}
     for ns in namespaces:
         for kind, why in ns.unavailable.items():
-            reasons.setdefault(kind, []).append(f"{ns.title}: {why}")
+            reasons.setdefault(kind, []).append(f"{escape_text(ns.title)}: {why}")
     return {kind: "; ".join(found) for kind, found in reasons.items()}
 
 

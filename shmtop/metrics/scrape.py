@@ -21,6 +21,8 @@ from shmtop.metrics.exposition import Family, render
 from shmtop.metrics.families import HOST, NamespaceView, namespace_families
 from shmtop.model.roots import Roots
 from shmtop.model.verdict import DEFAULT_MIN_AGE
+from shmtop.names import escape_text
+from shmtop.namespaces.enter import release_all
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +70,17 @@ class MetricsSource:
             snapshot = self.collector.collect(attachers=True)
             judged = verdicts(snapshot, settings.min_age, ignore=settings.ignore)
             return [NamespaceView(settings.namespace, snapshot, judged)]
-        snapshot = collect_everywhere(settings.roots, attachers=True)
-        judged = verdicts(snapshot, settings.min_age, ignore=settings.ignore)
-        return [NamespaceView(ns.title, own, judged) for ns, own in by_namespace(snapshot)]
+        try:
+            snapshot = collect_everywhere(settings.roots, attachers=True)
+            judged = verdicts(snapshot, settings.min_age, ignore=settings.ignore)
+        finally:
+            # Each scrape enters the namespaces afresh: a thread, a descriptor or a mount
+            # kept in a namespace would keep it, and every segment a container left in it,
+            # alive for as long as the exporter runs, long after the container ended.
+            release_all()
+        # a label printed by `shmtop metrics` to a terminal: a hostname's escapes not raw
+        views = by_namespace(snapshot)
+        return [NamespaceView(escape_text(ns.title), own, judged) for ns, own in views]
 
     def _own_families(self, elapsed: float) -> list[Family]:
         duration = Family(

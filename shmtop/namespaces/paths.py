@@ -7,7 +7,9 @@ would resolve on the host, and shmtop would list (and could remove) the host's f
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,7 +19,11 @@ _BELOW = _DIR | os.O_NOFOLLOW
 
 def open_below_root(procfs: str, pid: int | str, *names: str) -> int:
     """A descriptor of the directory /proc/PID/root/NAME/..., no component below the root
-    followed if it is a link. Raises OSError (ELOOP, ENOTDIR for a link or a file)."""
+    followed if it is a link. Raises OSError (ELOOP, ENOTDIR for a link or a file; EREMOTE
+    when a filesystem mounted on the way may wait on another process: see _may_block)."""
+    blocking = _may_block(procfs, pid, names)
+    if blocking:
+        raise OSError(errno.EREMOTE, f"{blocking}: it may never answer, so it is not read")
     fd = os.open(f"{procfs}/{pid}/root", _DIR)
     try:
         for name in names:
@@ -28,6 +34,37 @@ def open_below_root(procfs: str, pid: int | str, *names: str) -> int:
         os.close(fd)
         raise
     return fd
+
+
+# Filesystems served by a process or over the network: an access waits for their answer, for
+# ever if the server is stopped or never reads (a FUSE mount a container made on its /dev/shm).
+_SERVED = ("fuse", "nfs", "cifs", "smb3", "9p", "ceph", "glusterfs")
+_READ_AT_MOST = 4 << 20
+_ESCAPE = re.compile(rb"\\([0-7]{3})")
+
+
+def _may_block(procfs: str, pid: int | str, names: tuple[str, ...]) -> str | None:
+    """What may block (`fuse at /dev/shm`) of the filesystems a process has mounted on the
+    way to /NAME/... (at each point the last mount, the one seen), else None. Only
+    /proc/PID/mountinfo is read: nothing of those filesystems is touched. The root itself is
+    not judged: shmtop's own may well be on NFS."""
+    try:
+        with open(f"{procfs}/{pid}/mountinfo", "rb") as f:
+            text = f.read(_READ_AT_MOST)
+    except OSError:
+        return None
+    points = {"/" + "/".join(names[: i + 1]) for i in range(len(names))}
+    seen: dict[str, str] = {}
+    for line in text.splitlines():
+        fields, _, after = line.partition(b" - ")
+        raw = (fields.split(b" ") + [b""] * 5)[4]
+        point = os.fsdecode(_ESCAPE.sub(lambda m: bytes([int(m[1], 8) & 0xFF]), raw))
+        if point in points:
+            seen[point] = os.fsdecode(after.split(b" ")[0])
+    for point, fstype in sorted(seen.items()):
+        if fstype.startswith(_SERVED):
+            return f"{fstype} at {point}"
+    return None
 
 
 @contextmanager
