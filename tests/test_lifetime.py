@@ -12,7 +12,7 @@ import pytest
 from shmtop.clean.lifetime import lifetime
 from shmtop.model import Kind
 from shmtop.model.namespace import Container, Namespace
-from shmtop.namespaces.mounts import host_mount_points
+from shmtop.namespaces.mounts import host_mount_points, mount_points_in
 
 DOCKER = "/var/lib/docker/containers/" + "a" * 64 + "/mounts/shm"
 EMPTY_DIR = "/var/lib/kubelet/pods/0f/volumes/kubernetes.io~empty-dir/dshm"
@@ -74,3 +74,19 @@ def test_the_host_s_mount_points_are_read_by_device_with_their_escapes(tmp_path:
     found = host_mount_points(str(tmp_path))
     assert found[os.makedev(0, 23)] == ("/dev/shm",)
     assert found[os.makedev(0, 52)] == ("/srv/with space/shm", "/second")
+
+
+def test_mount_points_inside_a_directory_are_named_from_its_process_s_table(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "123").mkdir()
+    (tmp_path / "123" / "mountinfo").write_bytes(
+        b"64 60 0:40 / /dev/shm rw - tmpfs none rw\n"
+        b"65 64 0:41 / /dev/shm/dir rw - fuse red rw\n"
+        b"66 64 0:42 / /dev/shm/with\\040space rw - fuse red rw\n"
+        b"67 64 0:43 / /dev/shm/dir/deeper rw - tmpfs none rw\n"
+        b"68 64 0:44 / /dev/shmother rw - tmpfs none rw\n"
+    )
+    found = mount_points_in(f"{tmp_path}/123/root/dev/shm")
+    assert found == {b"dir", b"with space"}
+    assert mount_points_in(f"{tmp_path}/123/root/dev/mqueue") == frozenset()

@@ -41,7 +41,7 @@ def scan_dev_shm(
     shms: list[PosixShm] = []
     sems: list[PosixSem] = []
     with open_directory(root) as dir_fd:
-        for entry in list_entries(dir_fd):
+        for entry in list_entries(dir_fd, root):
             if entry.name.startswith(SEM_PREFIX):
                 sem = _semaphore(dir_fd, entry, make.sem)
                 if sem is not None:

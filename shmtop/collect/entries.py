@@ -15,6 +15,7 @@ from typing import NamedTuple, TypeVar
 
 from shmtop.errors import Vanished
 from shmtop.model import FileType
+from shmtop.namespaces.mounts import mount_points_in
 
 R = TypeVar("R")
 
@@ -41,9 +42,14 @@ def file_type(mode: int) -> FileType:
     return _TYPES.get(stat.S_IFMT(mode), FileType.UNKNOWN)
 
 
-def list_entries(dir_fd: int) -> Iterator[Entry]:
-    """lstat every entry of the directory; entries removed while listing are skipped."""
+def list_entries(dir_fd: int, directory: str) -> Iterator[Entry]:
+    """lstat every entry of the directory (dir_fd, opened from `directory`); entries removed
+    while listing are skipped, and so are mount points, never examined: even an lstat of one
+    waits on its filesystem, for ever if it is a FUSE server that does not answer."""
+    mounted = mount_points_in(directory)
     for name in os.listdir(dir_fd):
+        if mounted and os.fsencode(name) in mounted:
+            continue
         try:
             st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
         except FileNotFoundError:

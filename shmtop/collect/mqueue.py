@@ -48,7 +48,7 @@ def scan_mqueue(root: str, make: Reuse[PosixMq] | None = None) -> list[PosixMq]:
     build = make or Reuse(PosixMq)
     queues: list[PosixMq] = []
     with _mqueue_directory(root) as dir_fd:
-        for entry in list_entries(dir_fd):
+        for entry in list_entries(dir_fd, root):
             queue = _queue(dir_fd, entry, build)
             if queue is not None:
                 queues.append(queue)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from shmtop.namespaces.mounts import mounts_of
 
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 _BELOW = _DIR | os.O_NOFOLLOW
@@ -39,8 +40,6 @@ def open_below_root(procfs: str, pid: int | str, *names: str) -> int:
 # Filesystems served by a process or over the network: an access waits for their answer, for
 # ever if the server is stopped or never reads (a FUSE mount a container made on its /dev/shm).
 _SERVED = ("fuse", "nfs", "cifs", "smb3", "9p", "ceph", "glusterfs")
-_READ_AT_MOST = 4 << 20
-_ESCAPE = re.compile(rb"\\([0-7]{3})")
 
 
 def _may_block(procfs: str, pid: int | str, names: tuple[str, ...]) -> str | None:
@@ -48,19 +47,8 @@ def _may_block(procfs: str, pid: int | str, names: tuple[str, ...]) -> str | Non
     way to /NAME/... (at each point the last mount, the one seen), else None. Only
     /proc/PID/mountinfo is read: nothing of those filesystems is touched. The root itself is
     not judged: shmtop's own may well be on NFS."""
-    try:
-        with open(f"{procfs}/{pid}/mountinfo", "rb") as f:
-            text = f.read(_READ_AT_MOST)
-    except OSError:
-        return None
     points = {"/" + "/".join(names[: i + 1]) for i in range(len(names))}
-    seen: dict[str, str] = {}
-    for line in text.splitlines():
-        fields, _, after = line.partition(b" - ")
-        raw = (fields.split(b" ") + [b""] * 5)[4]
-        point = os.fsdecode(_ESCAPE.sub(lambda m: bytes([int(m[1], 8) & 0xFF]), raw))
-        if point in points:
-            seen[point] = os.fsdecode(after.split(b" ")[0])
+    seen = {mount.point: mount.fstype for mount in mounts_of(procfs, pid) if mount.point in points}
     for point, fstype in sorted(seen.items()):
         if fstype.startswith(_SERVED):
             return f"{fstype} at {point}"
