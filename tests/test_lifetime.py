@@ -18,7 +18,7 @@ DOCKER = "/var/lib/docker/containers/" + "a" * 64 + "/mounts/shm"
 EMPTY_DIR = "/var/lib/kubelet/pods/0f/volumes/kubernetes.io~empty-dir/dshm"
 STOPS = "it goes when the container stops"
 RESTARTS = "it outlives container restarts, and goes with the pod"
-OUTLIVES = "it outlives the container"
+BOUND = "bound there: judged and removed only on the host, never through this namespace"
 
 
 def box(*on_host: str) -> Namespace:
@@ -42,8 +42,7 @@ def box(*on_host: str) -> Namespace:
         ),
         (
             ("/srv/shared",),
-            "in web-1's /dev/shm, also mounted on the host at /srv/shared: it "
-            "outlives the container",
+            f"in web-1's /dev/shm, which is the host's tmpfs at /srv/shared, {BOUND}",
         ),
     ],
 )

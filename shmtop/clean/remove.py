@@ -72,9 +72,11 @@ class Remover:
         *,
         by_policy: bool = False,
         places: Mapping[str, Roots] | None = None,
+        refused: Mapping[str, str] | None = None,
     ) -> None:
         self.roots = roots or Roots()
         self.places = places or {}  # where the objects of other namespaces live, by label
+        self.refused = refused or {}  # labels whose objects are not removed here, and why
         self.users = users or {}
         self.backup_dir = backup_dir
         self.audit = audit
@@ -161,6 +163,8 @@ class Remover:
         """Where an object of its namespace lives: shmtop's own roots, or a container's."""
         if not obj.ns:
             return self.roots
+        if obj.ns in self.refused:
+            raise Refused(f"{obj.ref}: {self.refused[obj.ns]}")
         if obj.ns not in self.places:
             raise Refused(f"{obj.ref}: namespace {obj.ns} is not one shmtop has read")
         return self.places[obj.ns]

@@ -26,7 +26,7 @@ from dataclasses import replace
 from typing import assert_never
 
 from shmtop.attach.liveness import pid_lives
-from shmtop.clean.lifetime import lifetime, place_of
+from shmtop.clean.lifetime import IN_DEV_SHM, host_filesystem, lifetime, place_of
 from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.humanize import human_duration
 from shmtop.inspect import member_pids, member_waiting
@@ -75,7 +75,10 @@ def _placed(verdict: Verdict, obj: IpcObject, snapshot: Snapshot) -> Verdict:
     ns = place_of(obj.kind, obj.ns, snapshot.namespaces)
     if ns is None:
         return verdict
-    return replace(verdict, reasons=(*verdict.reasons, lifetime(obj.kind, ns)))
+    reasons = (*verdict.reasons, lifetime(obj.kind, ns))
+    if obj.kind in IN_DEV_SHM and host_filesystem(ns) is not None:  # the host's file
+        return Verdict(False, reasons, unknown=True, doubt=Doubt.HOST_FILESYSTEM)
+    return replace(verdict, reasons=reasons)
 
 
 class _Judge:

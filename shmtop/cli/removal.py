@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from shmtop.clean.audit import AuditLog, AuditUnavailable
+from shmtop.clean.lifetime import refusals
 from shmtop.clean.remove import Outcome, Remover
 from shmtop.cli.errors import EXIT_FAILURE, EXIT_OK, CliError
 from shmtop.cli.options import roots_of
@@ -46,7 +47,8 @@ def remove_all(
     audit = _audit()
     roots = roots_of(args)
     places = places_of(roots, snapshot.namespaces)
-    remover = Remover(roots, snapshot.users, args.backup, audit, by_policy=by_policy, places=places)
+    remover = Remover(roots, snapshot.users, args.backup, audit, by_policy=by_policy,
+                      places=places, refused=refusals(snapshot.namespaces))  # fmt: skip
     outcomes = []
     for obj in objects:
         outcome = remover.remove(obj)

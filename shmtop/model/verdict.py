@@ -21,6 +21,7 @@ class Doubt(enum.StrEnum):
     NO_PID = "no-pid-recorded"  # a queue or set no process is recorded as having used
     LAST_USE = "last-use-unknown"  # when it was last used
     UNREADABLE = "unreadable"  # the object itself could not be analysed
+    HOST_FILESYSTEM = "host-filesystem"  # a host tmpfs bound on another namespace's /dev/shm
 
 
 @dataclass(frozen=True, slots=True)
