@@ -6,6 +6,7 @@ and removed by reference without touching the other. The boxes keep the test ses
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -20,6 +21,7 @@ import pytest
 from shmtop.collect.everywhere import collect_everywhere
 from shmtop.namespaces.enter import release_all
 from shmtop.namespaces.mqueue_view import helper_pids
+from shmtop.namespaces.paths import directory_fd, expect_device
 from tests.exposition import samples, value
 from tests.privileges import require_root, run_as_nobody
 from tests.promtools import assert_valid
@@ -256,3 +258,16 @@ def test_metrics_of_every_namespace_carry_each_one_s_name(boxes: list[Box]) -> N
         limit = value(found, "shmtop_resource_limit", resource="dev-shm.bytes", namespace=named[0])
         assert limit == 8 << 20
     assert value(found, "shmtop_objects", kind="posix-mq", namespace="host") is not None
+
+
+def test_a_box_s_path_that_now_reaches_another_dev_shm_is_refused(boxes: list[Box]) -> None:
+    """If a box's process ends and its pid names a host process, /proc/PID/root/dev/shm
+    reaches the host's /dev/shm: a path is held to the device it had when it was found."""
+    path = f"/proc/{boxes[0].process.pid}/root/dev/shm"  # its first process: unshare
+    os.close(directory_fd(path))  # not yet held to anything
+    expect_device(path, os.stat("/dev/shm").st_dev)  # as if the pid were a host process now
+    with pytest.raises(OSError) as raised:
+        directory_fd(path)
+    assert raised.value.errno == errno.ESTALE
+    listed("-A")  # finding the boxes again holds the path to the box's own device again
+    os.close(directory_fd(path))

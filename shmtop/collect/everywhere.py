@@ -25,6 +25,7 @@ from shmtop.names import escape_text
 from shmtop.namespaces.discover import discover
 from shmtop.namespaces.enter import NoSuchNamespace, known_members, run_in
 from shmtop.namespaces.mqueue_view import current_view, mqueue_view, own_mqueue_device
+from shmtop.namespaces.paths import expect_device
 
 IPC_KINDS = frozenset({Kind.SYSV_SHM, Kind.SYSV_MSG, Kind.SYSV_SEM, Kind.POSIX_MQ})
 SHM_KINDS = frozenset({Kind.POSIX_SHM, Kind.POSIX_SEM})
@@ -111,6 +112,8 @@ def roots_in(roots: Roots, ns: Namespace) -> Roots:
     """Where the objects of a namespace other than shmtop's own live: through the root of one
     of its processes, named as references name that namespace."""
     under = f"{roots.procfs}/{ns.pids[0]}/root/dev"
+    if ns.dev_shm is not None and not ns.own_shm:
+        expect_device(f"{under}/shm", ns.dev_shm)
     view = None if ns.own_ipc else current_view(ns.ipc_label)
     return Roots(
         procfs=roots.procfs, dev_shm=f"{under}/shm", dev_mqueue=view or f"{under}/mqueue",
@@ -132,7 +135,8 @@ def _queue_places(roots: Roots, places: list[Namespace]) -> dict[str, Roots | st
     for ns in others:
         device = shown[ns.ipc_label]
         if device is not None and own is not None and device != own and times[device] == 1:
-            found[ns.ipc_label] = roots_in(roots, ns)
+            theirs = found[ns.ipc_label] = roots_in(roots, ns)
+            expect_device(theirs.dev_mqueue, device)
             continue
         view = mqueue_view(ns.ipc_label, ns.pids[0], roots.procfs)
         found[ns.ipc_label] = roots_in(roots, ns) if view else NO_VIEW

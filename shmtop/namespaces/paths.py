@@ -72,5 +72,20 @@ def directory_fd(path: str) -> int:
     head, root, below = path.partition("/root/")
     if root and head.rpartition("/")[2].isdigit():
         procfs, _, pid = head.rpartition("/")
-        return open_below_root(procfs, pid, *below.strip("/").split("/"))
+        fd = open_below_root(procfs, pid, *below.strip("/").split("/"))
+        expected = _expected.get(path)
+        if expected is not None and os.fstat(fd).st_dev != expected:
+            os.close(fd)
+            raise OSError(errno.ESTALE, f"{path} is no longer the one read (its process ended)")
+        return fd
     return os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+
+
+# What a directory below a process's root was when its namespace was found: the process may
+# end and its pid name a host process, whose /dev/shm the same path would then reach.
+_expected: dict[str, int] = {}
+
+
+def expect_device(path: str, device: int) -> None:
+    """From now on, the directory at `path` (below a process's root) must be on `device`."""
+    _expected[path] = device
