@@ -76,7 +76,8 @@ class ShmtopApp(RemovalActions):
     TITLE = "shmtop"
     CSS = """
     Screen { layout: vertical; }
-    #overview { border-bottom: solid $panel; }
+    #views { height: 1; }
+    #views Underline { display: none; }
     #objects { height: 1fr; }
     """
     BINDINGS = [
@@ -174,6 +175,7 @@ class ShmtopApp(RemovalActions):
         judged_anew = diff.verdicts is not self.model.context.verdicts
         context = Context(diff.users, diff.attach, diff.verdicts)
         now = time.monotonic()
+        self.model.unavailable, self.model.loaded = diff.snapshot.unavailable, True
         self.model.apply(
             diff.objects, context, changes, now, diff.attach_changed, judged=diff.judged
         )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shmtop.columns import Column, Context, ref_key, search_text
-from shmtop.model import ALL_KINDS, IpcObject, Verdict
+from shmtop.model import ALL_KINDS, IpcObject, Kind, Verdict
 from shmtop.tui.cellcache import CellCache
 from shmtop.tui.highlights import Highlight, Highlights
 from shmtop.tui.ordering import follow, insertion_point
@@ -32,6 +32,8 @@ class TableModel:
     cursor: str | None = None
     highlights: Highlights = field(default_factory=Highlights)
     selected: set[str] = field(default_factory=set)  # rows marked for removal
+    unavailable: Mapping[Kind, str] = field(default_factory=dict)  # kinds that were not read
+    loaded: bool = False  # a snapshot has been applied
     _sorts: dict[str, tuple[str, bool]] = field(default_factory=dict)  # by view: column, reverse
     _index: dict[str, int] = field(default_factory=dict)
     _sort_keys: dict[str, Any] = field(default_factory=dict)
@@ -54,6 +56,23 @@ class TableModel:
         if len(kinds) == len(ALL_KINDS):
             return len(self.objects)
         return sum(1 for obj in self.objects.values() if obj.kind in kinds)
+
+    def empty_lines(self) -> list[str]:
+        """What an empty table shows: that there is nothing, and what could not be read."""
+        if not self.loaded:
+            return ["reading…"]
+        title = "IPC objects" if len(self.view.kinds) == len(ALL_KINDS) else self.view.title
+        total = self.total_in_view
+        if self.filter and total:
+            lines = [f"nothing matches the filter {self.filter!r}: {total} {title} hidden "
+                     "(/ then Escape clears it)"]  # fmt: skip
+        else:
+            lines = [f"no {title}: there is nothing of this kind here"]
+        unread = [
+            kind for kind in ALL_KINDS if kind in self.view.kinds and kind in self.unavailable
+        ]
+        lines += [f"{kind} could not be read: {self.unavailable[kind]}" for kind in unread]
+        return lines
 
     def cells(self, ref: str) -> tuple[str, ...]:
         """The escaped text of each column for one row (cached while the object is unchanged)."""

@@ -52,7 +52,7 @@ async def test_first_screen_lists_every_object_of_every_kind() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
         lines = table_lines(app)
-        assert lines[0].split()[:3] == ["KIND", "REF", "▲"]
+        assert lines[0].split()[:3] == ["!", "REF", "▲"]  # the mark column, then the reference
         for ref in (
             "sysv-shm:1",
             "sysv-msg:10",
@@ -99,8 +99,8 @@ async def test_sort_key_cycles_columns_and_header_click_sorts_then_reverses() ->
     app, _ = make_app([shm(1, size=300), shm(2, size=100), shm(3, size=200)])
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
-        await pilot.press("s")
-        assert app.model.sort_column == "key"
+        await pilot.press("s", "s")
+        assert app.model.sort_column == "alloc"  # the column after REF's next, SIZE
         size_x = app.table.column_offset("size") + 1
         await pilot.click("#objects", offset=(size_x, 0))
         assert app.model.sort_column == "size"
@@ -130,7 +130,7 @@ async def test_number_keys_switch_to_per_kind_views_with_their_own_columns() -> 
         await started(pilot)
         await pilot.press("6")
         assert app.model.view.id == "posix-sem"
-        assert table_lines(app)[0].split()[:2] == ["NAME", "▲"]
+        assert table_lines(app)[0].split()[:3] == ["!", "NAME", "▲"]
         assert app.model.order == ["posix-sem:/lock"]
         await pilot.press("1")
         assert len(app.model.order) == len(mixed())

@@ -118,7 +118,7 @@ def test_kind_views_show_only_their_kind_with_their_columns() -> None:
     model = loaded(mixed())
     model.set_view("posix-mq")
     assert model.order == ["posix-mq:/jobs"]
-    assert [c.id for c in model.columns][:2] == ["name", "owner"]
+    assert [c.id for c in model.columns][:3] == ["mark", "name", "owner"]
     columns = [column.id for column in model.columns]
     assert model.cells("posix-mq:/jobs")[columns.index("curmsgs")] == "3"
     assert model.total_in_view == 1
