@@ -43,7 +43,7 @@ class DetailScreen(Screen[None]):
         Binding(
             "x,enter",
             "contents",
-            "Contents",
+            "Hex view",
             id="detail.contents",
             tooltip="The object's bytes in a hex view",
         ),

@@ -242,8 +242,11 @@ async def test_command_palette_offers_the_dashboard_actions() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
         titles = [command.title for command in app.get_system_commands(app.screen)]
-        for title in ("Filter", "Sort", "Pause / resume", "Help", "View: POSIX mq", "Quit"):
+        wanted = ("Filter", "Sort", "Pause", "Help", "View: POSIX mq", "Quit", "Remove", "Clean",
+                  "Mark", "Detail", "Processes", "Limits", "Scroll right")  # fmt: skip
+        for title in wanted:
             assert title in titles
+        assert len(titles) == len(set(titles))  # each once (Quit is Textual's and ours)
 
 
 async def test_polls_never_overlap_and_each_snapshot_is_taken_before_the_next() -> None:
