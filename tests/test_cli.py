@@ -304,3 +304,11 @@ def test_the_collector_imports_no_ui_library() -> None:
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))"
     )
     assert run([sys.executable, "-c", code]).stdout.strip() == "[]"
+
+
+def test_top_level_help_says_how_to_find_the_dashboards_keys() -> None:
+    shown = subprocess.run(
+        [sys.executable, "-m", "shmtop", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "? (or F1) lists every key" in " ".join(shown.split())
+    assert "Ctrl+P finds every action by name" in " ".join(shown.split())
