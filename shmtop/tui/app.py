@@ -219,10 +219,8 @@ class ShmtopApp(RemovalActions, CommandActions):
             return
         if isinstance(screen, DetailScreen):
             screen.show(self.model.objects.get(screen.ref), context)
-        elif isinstance(screen, ProcessesScreen):
-            screen.show(context.attach, context.users)
-        elif isinstance(screen, ProcessObjectsScreen):
-            screen.show(context.attach, self.model.objects)
+        elif isinstance(screen, ProcessesScreen | ProcessObjectsScreen):
+            screen.show(context.attach, self.model.objects, context.users)
 
     def _expire_highlights(self) -> None:
         if self.model.expire_highlights(time.monotonic()):
@@ -297,10 +295,10 @@ class ShmtopApp(RemovalActions, CommandActions):
         self._open(DetailScreen(event.ref))
 
     def action_processes(self) -> None:
-        self._open(ProcessesScreen())
+        self._open(ProcessesScreen(self.roots.procfs))
 
     def on_processes_screen_chosen(self, event: ProcessesScreen.Chosen) -> None:
-        self._open(ProcessObjectsScreen(event.pid))
+        self._open(ProcessObjectsScreen(event.pid, self.roots.procfs))
 
     def _open(self, screen: Screen[None]) -> None:
         """Show a screen with the data already here, and ask for current attachers."""

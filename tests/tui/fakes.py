@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from shmtop.clean import stale
+from shmtop.collect import processes
 from shmtop.collect.usage import usage_of
 from shmtop.model import (
     ALL_KINDS,
@@ -33,6 +35,7 @@ from shmtop.model.contents import Member, Message
 from shmtop.tui import detail
 
 T0 = 1795300000  # 2026-11-21 22:26:40 UTC
+PROCFS = str(Path(__file__).parent / "procfs")  # command lines of attach_map()'s processes
 
 
 def shm(id: int, **fields: Any) -> SysvShm:
@@ -180,4 +183,5 @@ def fake_contents(monkeypatch: pytest.MonkeyPatch) -> None:
     # The leak verdicts read them too: the pids, and the waiters where no last user runs.
     monkeypatch.setattr(stale, "member_pids", lambda obj: [m.pid for m in MEMBERS])
     monkeypatch.setattr(stale, "member_waiting", lambda obj: [(m.ncnt, m.zcnt) for m in MEMBERS])
+    monkeypatch.setattr(processes, "member_pids", lambda obj: [m.pid for m in MEMBERS])
     monkeypatch.setattr(detail, "peek_messages", lambda obj: MESSAGES)

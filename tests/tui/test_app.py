@@ -9,11 +9,12 @@ from dataclasses import replace
 import pytest
 from textual.pilot import Pilot
 
+from shmtop.model.roots import Roots
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.detail import DetailScreen
 from shmtop.tui.help import HelpScreen
 from shmtop.tui.processes import KeyedTable, ProcessesScreen, ProcessObjectsScreen
-from tests.tui.fakes import FakeSource, attach_map, mixed, pshm, shm, snapshot
+from tests.tui.fakes import PROCFS, FakeSource, attach_map, mixed, pshm, shm, snapshot
 from tests.tui.screen import screen_text, until
 
 SIZE = (160, 40)
@@ -262,7 +263,8 @@ async def test_polls_never_overlap_and_each_snapshot_is_taken_before_the_next() 
 
 def make_attached_app() -> tuple[ShmtopApp, FakeSource]:
     source = FakeSource(snapshot(mixed()), attach_map())
-    return ShmtopApp(source=source, interval=60, kernel="6.0-test"), source
+    app = ShmtopApp(source=source, interval=60, kernel="6.0-test", roots=Roots(procfs=PROCFS))
+    return app, source
 
 
 async def test_procs_column_counts_processes_and_unknown_ones() -> None:
@@ -310,7 +312,7 @@ async def test_processes_view_leads_to_a_process_then_to_an_objects_detail() -> 
         text = screen_text(app)
         assert "ring-writer" in text and "jobs[bad\\x1b]" in text  # escaped, not raw
         table = app.screen.query_one(KeyedTable)
-        await until(pilot, lambda: table.row_count == 4)
+        await until(pilot, lambda: table.row_count == 5)  # initdb (101) created sysv-shm:1
         table.move_cursor(row=[str(k.value) for k in table.rows].index("5000"))
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ProcessObjectsScreen))
