@@ -37,7 +37,7 @@ ITEMS: tuple[Meter, ...] = (
     Meter("POSIX sems", "POSIX sem", "posix-sem.objects", Kind.POSIX_SEM),
     Meter("POSIX queues", "POSIX mq", "posix-mq.queues", Kind.POSIX_MQ),
     Meter("/dev/shm space", "/dev/shm", "dev-shm.bytes", None),
-    Meter("/dev/shm inodes", "shm inodes", "dev-shm.inodes", None),
+    Meter("/dev/shm inodes", "inodes", "dev-shm.inodes", None),
 )
 LINES = 3
 GAP = 2
@@ -113,6 +113,8 @@ class LimitsOverview(Widget):
         room = layout.width - layout.label
         if item is None:
             reason = "not mounted" if meter.kind is Kind.POSIX_MQ else "unavailable"
+            if len(reason) > room:
+                reason = "no mount" if meter.kind is Kind.POSIX_MQ else "unknown"
             text.append("-" if meter.kind not in self._unavailable else reason[:room])
             return text
         if item.limit is None or item.unlimited:

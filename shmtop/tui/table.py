@@ -65,7 +65,7 @@ class ObjectTable(ScrollView, can_focus=True):
         & > .object-table--leaked { color: $text-error; text-style: bold; }
         & > .object-table--warning { color: $text-warning; }
         & > .object-table--waited { color: $text-primary; }
-        & > .object-table--unknown { color: $text-muted; }
+        & > .object-table--unknown { text-style: italic; }
         & > .object-table--empty { color: $text-muted; text-style: italic; }
         &:blur > .object-table--cursor { background: $block-cursor-blurred-background; }
     }
@@ -298,7 +298,7 @@ class ObjectTable(ScrollView, can_focus=True):
             style = base
             if mark is not None and (mark.columns is None or column.id in mark.columns):
                 style = base + self._mark_style(mark.columns is None)
-            cell = _fit(printable(text), width, column.right) + " " * GAP
+            cell = _fit(printable(text), width, column.right, column.flex) + " " * GAP
             segments.append(Segment(cell, style))
         return Strip(segments)
 
@@ -322,9 +322,15 @@ class ObjectTable(ScrollView, can_focus=True):
         )
 
 
-def _fit(text: str, width: int, right: bool) -> str:
-    """text in exactly width cells: cut with an ellipsis when too long, padded when short."""
+def _fit(text: str, width: int, right: bool, middle: bool = False) -> str:
+    """text in exactly width cells: cut with an ellipsis when too long (in the middle for
+    names, whose start says the kind and whose end tells one from the next), padded when
+    short."""
     length = cell_len(text)
+    if length > width and middle and width >= 12:
+        head = set_cell_size(text, (width - 1) // 2)
+        tail = text[len(text) - (width - 1 - cell_len(head)) :]
+        return set_cell_size(head + "…" + tail, width)
     if length > width:
         return set_cell_size(text, width - 1) + "…"
     pad = " " * (width - length)

@@ -61,13 +61,16 @@ class TableModel:
         """What an empty table shows: that there is nothing, and what could not be read."""
         if not self.loaded:
             return ["reading…"]
-        title = "IPC objects" if len(self.view.kinds) == len(ALL_KINDS) else self.view.title
+        every = len(self.view.kinds) == len(ALL_KINDS)
+        title = "IPC objects" if every else f"{self.view.title} objects"
         total = self.total_in_view
         if self.filter and total:
-            lines = [f"nothing matches the filter {self.filter!r}: {total} {title} hidden "
-                     "(/ then Escape clears it)"]  # fmt: skip
+            lines = [
+                f"nothing matches the filter {self.filter!r}",
+                f"{total} {title} hidden: / then Escape clears the filter",
+            ]
         else:
-            lines = [f"no {title}: there is nothing of this kind here"]
+            lines = [f"no {title}: there is nothing {'' if every else 'of this kind '}here"]
         unread = [
             kind for kind in ALL_KINDS if kind in self.view.kinds and kind in self.unavailable
         ]
