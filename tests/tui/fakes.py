@@ -86,7 +86,9 @@ def pmq(name: bytes, curmsgs: int = 0, **fields: Any) -> PosixMq:
     return PosixMq(**{**_entry(name, 80), **queue, **fields})
 
 
-def snapshot(objects: Iterable[IpcObject], time: float = T0 + 60) -> Snapshot:
+def snapshot(
+    objects: Iterable[IpcObject], time: float = T0 + 60, dev_shm_used: int = 2**20
+) -> Snapshot:
     objects = list(objects)
     limits = Limits(
         page_size=4096,
@@ -97,7 +99,7 @@ def snapshot(objects: Iterable[IpcObject], time: float = T0 + 60) -> Snapshot:
         semmni=32000,
         semmns=1024000000,
         mq_queues_max=256,
-        dev_shm=TmpfsStats(2**30, 2**20, 2**30 - 2**20, 1000, 990),
+        dev_shm=TmpfsStats(2**30, dev_shm_used, 2**30 - dev_shm_used, 1000, 990),
     )
     snap = Snapshot(
         time=time, host="testhost", kinds=frozenset(ALL_KINDS),
@@ -111,6 +113,35 @@ def mixed() -> list[IpcObject]:
     return [shm(1), shm(2, nattch=0), shm(3, dest=True, key=0), msg(10, qnum=2, cbytes=11),
             sem(20), pshm(b"/ring0", 1 << 20), pshm(b"/[@click=app.quit]x"),
             psem(b"/lock", 1), pmq(b"/jobs", 3)]  # fmt: skip
+
+
+def mess() -> list[IpcObject]:
+    """mixed(), and what an operator meets at 3 a.m.: a queue nearly full that nobody has
+    ever received from, a POSIX queue at its maximum, a set with a process waiting on it, a
+    sparse object, and a long name."""
+    return [*mixed(),
+            msg(11, qnum=260, cbytes=15_800, lspid=101, lrpid=0, stime=T0 + 50),
+            pmq(b"/full", 10), sem(21, nsems=1, otime=T0 + 10),
+            pshm(b"/sparse", 1 << 30, allocated=8192),
+            pshm(b"/shmtop-demo-4242-leak-cache-of-a-long-name", 128 << 10)]  # fmt: skip
+
+
+def mess_snapshot() -> Snapshot:
+    return snapshot(mess(), dev_shm_used=(2**30 // 100) * 97)  # /dev/shm 97% full
+
+
+def mess_attach() -> AttachMap:
+    """attach_map(), with a process blocked in semop on sysv-sem:21."""
+    found = attach_map()
+    waiter = Attacher(6000, "gate-waiter", 0, 0, 0, True)
+    return replace(
+        found,
+        attachers={**found.attachers, "sysv-sem:21": (waiter,)},
+        processes={
+            **found.processes,
+            6000: ProcessUse(6000, "gate-waiter", 0, ("sysv-sem:21",), 0),
+        },
+    )
 
 
 class FakeSource:
