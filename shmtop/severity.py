@@ -35,10 +35,10 @@ class Flag(NamedTuple):
 
 LEAKED = Flag(Severity.LEAKED, "leaked", "!")
 NEARLY_FULL = Flag(Severity.WARNING, "nearly full", "%")
-BLOCKED = Flag(Severity.WARNING, "blocked: full, its senders wait", "#")
-UNREAD = Flag(Severity.WARNING, "never received from: messages pile up", ">")
-WAITED = Flag(Severity.WAITED, "waited on: processes are blocked on it", "~")
-UNKNOWN = Flag(Severity.UNKNOWN, "cannot tell whether it is used", "?")
+BLOCKED = Flag(Severity.WARNING, "full: senders block", "#")
+UNREAD = Flag(Severity.WARNING, "never received from", ">")
+WAITED = Flag(Severity.WAITED, "waited on: a process is blocked on it", "~")
+UNKNOWN = Flag(Severity.UNKNOWN, "cannot tell if it is used", "?")
 ALL_FLAGS = (LEAKED, BLOCKED, NEARLY_FULL, UNREAD, WAITED, UNKNOWN)
 
 
