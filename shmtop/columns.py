@@ -118,7 +118,7 @@ def _semaphore_value(s: PosixSem) -> str:
 
 def _percent(obj: IpcObject) -> str:
     full = fullness(obj)
-    return "" if full is None else f" {full.percent:.0f}%"
+    return "" if full is None else f" {full.shown}%"
 
 
 def _queue_use(q: SysvMsg) -> str:

@@ -53,6 +53,11 @@ class Fullness(NamedTuple):
     def percent(self) -> float:
         return 100.0 * self.used / self.limit if self.limit > 0 else 100.0
 
+    @property
+    def shown(self) -> int:
+        """The percentage rounded down: 100 only when full (when senders block)."""
+        return int(self.percent)
+
 
 def fullness(obj: IpcObject) -> Fullness | None:
     """A System V queue's bytes of qbytes; a POSIX queue's messages of maxmsg; else None

@@ -124,7 +124,7 @@ class LimitsOverview(Widget):
             return text
         percent = item.percent or 0.0
         text.append_text(self._bar(percent, layout.bar))
-        text.append(f" {percent:3.0f}%", style=self._style(_level(percent)))
+        text.append(f" {int(percent):3d}%", style=self._style(_level(percent)))
         amounts = f" {_amount(item.used, item.unit)}/{_amount(item.limit, item.unit)}"
         if layout.amounts and len(text) + len(amounts) <= layout.width:
             text.append(amounts)

@@ -67,7 +67,7 @@ def _as_text(text: Any) -> str:
 
 
 def _full_text(full: Fullness) -> str:
-    return f"{full.percent:.0f}%"
+    return f"{full.shown}%"
 
 
 def _full_column() -> Column:
