@@ -131,7 +131,8 @@ class ObjectTable(ScrollView, can_focus=True):
         """Redraw after the model changed; the cursor's row stays where it was on screen."""
         before = self._cursor_screen_row()
         available = self.scrollable_content_region.width - GUTTER
-        self._widths = column_widths(self.model.view, available, GAP)
+        longest = max(map(len, self.model.order), default=0)  # references: escaped text
+        self._widths = column_widths(self.model.view, available, GAP, longest)
         width = GUTTER + sum(width + GAP for width in self._widths)
         self.virtual_size = Size(width, max(len(self.model.order), 2) + 1)
         index = self.model.cursor_index

@@ -92,11 +92,13 @@ _COMMON_POSIX = (
     _shared("leak"),
 )
 FLEX_MAX = 64  # a flexible column grows to at most this many cells
+NAME_IN_REF = len("posix-shm:")  # a name is its reference less the kind
 
 
-def column_widths(view: View, available: int, gap: int) -> list[int]:
+def column_widths(view: View, available: int, gap: int, longest: int = FLEX_MAX) -> list[int]:
     """Each column's width: its own, plus an equal share of spare width for flexible ones;
-    when not all fit, the spare left beside the columns up to `fit_through`."""
+    when not all fit, the spare left beside the columns up to `fit_through`. A flexible
+    column grows no wider than `longest` (the longest reference shown) needs."""
     columns = view.columns
     widths = [column.width for column in columns]
     flexible = [i for i, column in enumerate(columns) if column.flex]
@@ -108,7 +110,9 @@ def column_widths(view: View, available: int, gap: int) -> list[int]:
     if spare <= 0 or not flexible:
         return widths
     for i in flexible:
-        widths[i] = min(FLEX_MAX, widths[i] + spare // len(flexible))
+        needed = longest if columns[i].id == "ref" else longest - NAME_IN_REF
+        cap = max(columns[i].width, min(FLEX_MAX, needed))
+        widths[i] = min(cap, widths[i] + spare // len(flexible))
     return widths
 
 
