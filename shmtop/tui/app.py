@@ -235,7 +235,9 @@ class ShmtopApp(RemovalActions, CommandActions):
         if event.tab.id and event.tab.id != self.model.view.id:
             self.model.set_view(event.tab.id)
             self._after_reorder()
-        self.table.focus()
+        if self.focused is None or isinstance(self.focused, Tabs):
+            self.table.focus()  # a click on a tab; never away from the filter line (the first
+            # tab's activation arrives after mount, when "/" may already have opened it)
 
     def action_sort_next(self) -> None:
         self.model.cycle_sort()

@@ -64,7 +64,7 @@ def test_the_first_screen_at_the_usual_sizes(
     def pane(*options: str) -> str:
         return tmux("capture-pane", "-t", "sizes", "-p", *options)
 
-    wait_for(lambda: " shown" in pane(), seen=pane)
+    wait_for(lambda: f"{tag}-00" in pane(), seen=pane)  # as a user would: objects listed
     tmux("send-keys", "-t", "sizes", "/")
     tmux("send-keys", "-t", "sizes", "-l", tag)
     tmux("send-keys", "-t", "sizes", "Enter")
