@@ -66,6 +66,7 @@ def test_the_first_screen_at_the_usual_sizes(
 
     wait_for(lambda: f"{tag}-00" in pane(), seen=pane)  # as a user would: objects listed
     tmux("send-keys", "-t", "sizes", "/")
+    wait_for(lambda: "Clear filter" in pane(), seen=pane)  # the filter line has the keys
     tmux("send-keys", "-t", "sizes", "-l", tag)
     tmux("send-keys", "-t", "sizes", "Enter")
     wait_for(lambda: f"{OBJECTS} of " in pane() and "⏎ Detail" in pane(), seen=pane)
@@ -73,7 +74,8 @@ def test_the_first_screen_at_the_usual_sizes(
     heading = next(i for i, line in enumerate(lines) if " REF " in line)
     assert heading <= 5, "the header, at most three lines of meters and the tabs come first"
     assert re.search(r"REF .* SIZE +ALLOC USE +LEAK", lines[heading])
-    shown = [line for line in lines if tag in line]
+    assert f"{OBJECTS} of " in lines[0] and f"filter: {tag}" in lines[0]
+    shown = [line for line in lines if tag in line and "posix-shm:" in line]
     assert len(shown) == OBJECTS >= 10  # every row on the first screen
     assert all(re.search(r"posix-shm:/\S+ +\d+K +\d+\w? ", line) for line in shown), shown
     assert all(len(line) <= columns for line in lines)  # nothing wraps
@@ -89,6 +91,6 @@ def test_the_first_screen_at_the_usual_sizes(
         wait_for(lambda: " SIZE " not in pane() and " MODE " in pane(), seen=pane)
         lines = pane().splitlines()
         assert any(line.startswith(" ! REF ") for line in lines)  # the reference stays
-        assert sum(1 for line in lines if tag in line) == OBJECTS
+        assert sum(1 for line in lines if tag in line and "posix-shm:" in line) == OBJECTS
     tmux("send-keys", "-t", "sizes", "q")
     wait_for(lambda: "shmtop-exited-0" in pane(), seen=pane)
