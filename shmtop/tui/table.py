@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 
-from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -22,11 +21,10 @@ from textual.strip import Strip
 from shmtop.columns import Column
 from shmtop.severity import SEVERITY_OF_MARK, Severity
 from shmtop.tui.safe import printable
+from shmtop.tui.tablelayout import GAP, GUTTER, column_at, column_offset, fit
 from shmtop.tui.tablemodel import TableModel
 from shmtop.tui.views import column_widths
 
-GAP = 1
-GUTTER = 1  # before the columns: "*" on a row marked for removal
 SELECTED_MARK = "*"
 SEVERITY_CLASS = {
     Severity.LEAKED: "object-table--leaked",
@@ -228,12 +226,7 @@ class ObjectTable(ScrollView, can_focus=True):
 
     def column_offset(self, column_id: str) -> int:
         """Where a column starts, in cells from the table's left edge (before scrolling)."""
-        left = GUTTER
-        for column, width in zip(self.model.columns, self._widths, strict=True):
-            if column.id == column_id:
-                return left
-            left += width + GAP
-        raise KeyError(column_id)
+        return column_offset(self.model.columns, self._widths, column_id)
 
     def column_on_screen(self, column_id: str) -> int:
         """Where a column starts on screen, from the widget's left edge, as scrolled now."""
@@ -241,12 +234,7 @@ class ObjectTable(ScrollView, can_focus=True):
         return left if left < self.frozen_width else left - int(self.scroll_offset.x)
 
     def _column_at(self, x: int) -> Column | None:
-        left = GUTTER
-        for column, width in zip(self.model.columns, self._widths, strict=True):
-            left += width + GAP
-            if x < left:
-                return column
-        return None
+        return column_at(self.model.columns, self._widths, x)
 
     # Drawing ----------------------------------------------------------------------------
 
@@ -281,7 +269,7 @@ class ObjectTable(ScrollView, can_focus=True):
             if column.id == model.sort_column:
                 title += " ▼" if model.reverse else " ▲"
             style = sorted_style if column.id == model.sort_column else header
-            segments.append(Segment(_fit(title, width, column.right) + " " * GAP, style))
+            segments.append(Segment(fit(title, width, column.right) + " " * GAP, style))
         return Strip(segments)
 
     def _row_strip(self, index: int) -> Strip:
@@ -299,7 +287,7 @@ class ObjectTable(ScrollView, can_focus=True):
             style = base
             if mark is not None and (mark.columns is None or column.id in mark.columns):
                 style = base + self._mark_style(mark.columns is None)
-            cell = _fit(printable(text), width, column.right, column.flex) + " " * GAP
+            cell = fit(printable(text), width, column.right, column.flex) + " " * GAP
             segments.append(Segment(cell, style))
         return Strip(segments)
 
@@ -321,18 +309,3 @@ class ObjectTable(ScrollView, can_focus=True):
         return self.get_component_rich_style(
             "object-table--new" if new else "object-table--changed", partial=True
         )
-
-
-def _fit(text: str, width: int, right: bool, middle: bool = False) -> str:
-    """text in exactly width cells: cut with an ellipsis when too long (in the middle for
-    names, whose start says the kind and whose end tells one from the next), padded when
-    short."""
-    length = cell_len(text)
-    if length > width and middle and width >= 12:
-        head = set_cell_size(text, (width - 1) // 2)
-        tail = text[len(text) - (width - 1 - cell_len(head)) :]
-        return set_cell_size(head + "…" + tail, width)
-    if length > width:
-        return set_cell_size(text, width - 1) + "…"
-    pad = " " * (width - length)
-    return pad + text if right else text + pad

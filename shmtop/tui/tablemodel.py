@@ -15,6 +15,7 @@ from typing import Any
 from shmtop.columns import Column, Context, ref_key, search_text
 from shmtop.model import ALL_KINDS, IpcObject, Kind, Verdict
 from shmtop.tui.cellcache import CellCache
+from shmtop.tui.emptytable import nothing_shown
 from shmtop.tui.highlights import Highlight, Highlights
 from shmtop.tui.ordering import follow, insertion_point
 from shmtop.tui.views import VIEW_BY_ID, VIEWS, View
@@ -59,23 +60,8 @@ class TableModel:
 
     def empty_lines(self) -> list[str]:
         """What an empty table shows: that there is nothing, and what could not be read."""
-        if not self.loaded:
-            return ["reading…"]
-        every = len(self.view.kinds) == len(ALL_KINDS)
-        title = "IPC objects" if every else f"{self.view.title} objects"
-        total = self.total_in_view
-        if self.filter and total:
-            lines = [
-                f"nothing matches the filter {self.filter!r}",
-                f"{total} {title} hidden: / then Escape clears the filter",
-            ]
-        else:
-            lines = [f"no {title}: there is nothing {'' if every else 'of this kind '}here"]
-        unread = [
-            kind for kind in ALL_KINDS if kind in self.view.kinds and kind in self.unavailable
-        ]
-        lines += [f"{kind} could not be read: {self.unavailable[kind]}" for kind in unread]
-        return lines
+        return nothing_shown(self.loaded, self.view, self.filter, self.total_in_view,
+                             self.unavailable)  # fmt: skip
 
     def cells(self, ref: str) -> tuple[str, ...]:
         """The escaped text of each column for one row (cached while the object is unchanged)."""
