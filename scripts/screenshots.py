@@ -2,57 +2,82 @@
 
     sudo .venv/bin/python scripts/screenshots.py
 
-Runs as root to mount /dev/mqueue for the duration (so POSIX queues show), starts the demo
-workload, lets it run, drives the app headless and saves each view. PNGs need rsvg-convert
-(Debian: librsvg2-bin). Everything the demo made is removed at the end.
+Needs root, for namespaces of its own: the script first leaves the host's IPC namespace and
+mount namespace (unshare), mounts a fresh tmpfs on /dev/shm and an mqueue filesystem on a
+temporary directory there, so the pictures show the demo's objects and nothing else on the
+host, and nothing it mounts is seen outside (the host's /dev/mqueue is never touched). It
+starts the demo workload, lets it run, drives the app headless at the sizes terminals have
+and saves each view. PNGs need rsvg-convert (Debian: librsvg2-bin). Everything the demo
+made goes with the namespaces; the demo removes it anyway.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from shmtop.demo import DemoWorkload
+from shmtop.model.roots import Roots
 from shmtop.tui.app import ShmtopApp
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
-SIZE = (170, 44)
-VIEWS = (  # file name, keys pressed before the shot, seconds to wait after them
-    ("dashboard", (), 0.3),
-    ("sysv-shm-view", ("2",), 0.3),
-    ("detail-leaked-segment", ("2", "end", "enter"), 1.0),
-    ("filter", ("slash", *"leak", "enter"), 0.3),
-    ("hex-view", ("5", "end", "enter", "x"), 1.0),
-    ("clean", ("C",), 3.0),
-    ("help", ("question_mark",), 0.3),
+WIDE, SMALL = (170, 44), (80, 24)
+VIEWS = (  # file name, size, keys pressed before the shot, seconds to wait after them
+    ("dashboard", WIDE, (), 0.3),
+    ("dashboard-80x24", SMALL, (), 0.3),
+    ("dashboard-light", WIDE, ("ctrl+p", *"theme", "enter", *"textual-light", "enter"), 0.5),
+    ("sysv-shm-view", WIDE, ("2",), 0.3),
+    ("detail-leaked-segment", WIDE, ("2", "end", "enter"), 1.0),
+    ("filter", WIDE, ("slash", *"leak", "enter"), 0.3),
+    ("hex-view", WIDE, ("5", "end", "enter", "x"), 1.0),
+    ("processes", WIDE, ("p",), 1.5),
+    ("clean", WIDE, ("C",), 3.0),
+    ("help", WIDE, ("question_mark",), 0.3),
 )
+CLONE_NEWNS, CLONE_NEWIPC, MS_REC, MS_PRIVATE = 0x00020000, 0x08000000, 0x4000, 1 << 18
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"{what}: {os.strerror(error)}")
 
 
 @contextmanager
-def mqueue_mounted() -> Iterator[None]:
-    mounted = subprocess.run(["mountpoint", "-q", "/dev/mqueue"], check=False).returncode == 0
-    if not mounted and os.geteuid() == 0:
-        os.makedirs("/dev/mqueue", exist_ok=True)
-        subprocess.run(["mount", "-t", "mqueue", "none", "/dev/mqueue"], check=True)
+def namespaces_of_our_own() -> Iterator[Roots]:
+    """A new IPC namespace, and a private mount namespace with a fresh /dev/shm and an
+    mqueue filesystem on a temporary directory: where the dashboard reads queues."""
+    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare")
+    _check(_libc.mount(None, b"/", None, ctypes.c_ulong(MS_REC | MS_PRIVATE), None), "mount /")
+    _check(_libc.mount(b"tmpfs", b"/dev/shm", b"tmpfs", 0, b"size=64m,mode=1777"), "mount shm")
+    queues = tempfile.mkdtemp(prefix="shmtop-shots-mqueue-")
     try:
-        yield
+        _check(_libc.mount(b"mqueue", queues.encode(), b"mqueue", 0, None), "mount mqueue")
+        try:
+            yield Roots(dev_mqueue=queues)
+        finally:
+            _libc.umount2(queues.encode(), 0)
     finally:
-        if not mounted and os.geteuid() == 0:
-            subprocess.run(["umount", "/dev/mqueue"], check=True)
+        os.rmdir(queues)
 
 
-async def shoot(name: str, keys: tuple[str, ...], wait: float) -> Path:
-    app = ShmtopApp(interval=1.0)
-    async with app.run_test(size=SIZE) as pilot:
-        while app.snapshot is None:
-            await pilot.pause(0.05)
+async def shoot(roots: Roots, name: str, size: tuple[int, int], keys: tuple[str, ...],
+                wait: float) -> Path:  # fmt: skip
+    app = ShmtopApp(interval=1.0, roots=roots)
+    async with app.run_test(size=size) as pilot:
+        deadline = time.monotonic() + 20
+        while app.model.context.verdicts is None and time.monotonic() < deadline:
+            await pilot.pause(0.05)  # the leak verdicts follow the first screen
         await pilot.pause(1.5)  # a refresh or two, so changes show highlighted
         await pilot.press(*keys)
         await pilot.pause(wait)
@@ -71,12 +96,15 @@ def to_png(svg: Path) -> Path | None:
 
 
 def main() -> int:
+    if os.geteuid() != 0:
+        print("screenshots.py needs root (for namespaces of its own): sudo", file=sys.stderr)
+        return 2
     OUT.mkdir(exist_ok=True)
-    with mqueue_mounted(), DemoWorkload() as demo:
+    with namespaces_of_our_own() as roots, DemoWorkload() as demo:
         print(f"demo running with {len(demo.made)} objects", file=sys.stderr)
-        time.sleep(2)
-        for name, keys, wait in VIEWS:
-            svg = asyncio.run(shoot(name, keys, wait))
+        time.sleep(8)  # the backlog queue fills, the gate's waiter blocks
+        for name, size, keys, wait in VIEWS:
+            svg = asyncio.run(shoot(roots, name, size, keys, wait))
             png = to_png(svg)
             print(f"wrote {svg.name}" + (f" and {png.name}" if png else ""), file=sys.stderr)
     if shutil.which("rsvg-convert") is None:

@@ -19,13 +19,18 @@ from shmtop.model import (
     IpcObject,
     Kind,
     PosixEntry,
+    PosixMq,
     PosixSem,
+    PosixShm,
+    SysvMsg,
+    SysvSem,
     SysvShm,
     Verdict,
 )
 from shmtop.model.kinds import spec_of
 from shmtop.model.namespace import Namespace
 from shmtop.names import escape_name, escape_text, owner_text
+from shmtop.severity import Flag, flags, fullness
 
 NONE = "-"
 Users = Mapping[int, "str | None"]
@@ -84,10 +89,17 @@ def ref_key(obj: IpcObject) -> SortKey:
 
 
 class Use(NamedTuple):
-    """The use figure (sorted by) and how it reads."""
+    """The use figure and how full it is (sorted by both), and how it reads."""
 
     amount: int | None
     text: str
+    percent: float | None = None  # of the object's own limit
+
+    def order(self) -> SortKey:
+        """Fullest first (reversed), then by the figure; unknown last."""
+        if self.amount is None:
+            return known(None)
+        return known((-1.0 if self.percent is None else self.percent, self.amount))
 
 
 def _plural(n: int, word: str, suffix: str = "s") -> str:
@@ -106,20 +118,50 @@ def _semaphore_value(s: PosixSem) -> str:
     return f"value {s.value}{waiting}"
 
 
+def _percent(obj: IpcObject) -> str:
+    full = fullness(obj)
+    return "" if full is None else f" {full.shown}%"
+
+
+def _queue_use(q: SysvMsg) -> str:
+    """Messages, and how full its bytes are (of qbytes): what makes senders block."""
+    return _plural(q.qnum, "msg") + _percent(q)
+
+
+def _posix_queue_use(q: PosixMq) -> str:
+    """Messages of the most it may hold (maxmsg): "8/8 msgs 100%"."""
+    if q.curmsgs is None:
+        return NONE
+    if q.maxmsg is None:
+        return _plural(q.curmsgs, "msg")
+    return f"{q.curmsgs}/{q.maxmsg} msgs{_percent(q)}"
+
+
 USE_TEXT: Mapping[Kind, Callable[[Any], str]] = {
     Kind.SYSV_SHM: _segment_use,
-    Kind.SYSV_MSG: lambda q: _plural(q.qnum, "msg"),
+    Kind.SYSV_MSG: _queue_use,
     Kind.SYSV_SEM: lambda s: _plural(s.nsems, "sem"),
     Kind.POSIX_SHM: lambda e: _plural(e.nlink, "link") if e.nlink > 1 else NONE,
     Kind.POSIX_SEM: _semaphore_value,
-    Kind.POSIX_MQ: lambda q: NONE if q.curmsgs is None else _plural(q.curmsgs, "msg"),
+    Kind.POSIX_MQ: _posix_queue_use,
 }
+
+
+def waiting_of(obj: IpcObject, ctx: Context | None) -> int:
+    """Processes the latest scan saw blocked in a call on obj (semop, msgrcv...)."""
+    if ctx is None or ctx.attach is None:
+        return 0
+    return sum(1 for a in ctx.attach.attachers.get(obj.ref, ()) if a.waiting)
 
 
 def use_of(obj: IpcObject, ctx: Context | None = None) -> Use:
     if isinstance(obj, PosixEntry) and obj.type is not FileType.FILE:
         return Use(None, f"{obj.type.value}, not IPC")
-    return Use(spec_of(obj).use(obj), USE_TEXT[obj.kind](obj))
+    text = USE_TEXT[obj.kind](obj)
+    if isinstance(obj, SysvSem) and (waiting := waiting_of(obj, ctx)):
+        text += f", {waiting} waiting"  # a set counts no waiters of its own in the table
+    full = fullness(obj)
+    return Use(spec_of(obj).use(obj), text, None if full is None else full.percent)
 
 
 # Who uses it ----------------------------------------------------------------------------------
@@ -174,6 +216,30 @@ def _leak_order(verdict: Verdict | None) -> SortKey:
     return (2,) if verdict is None or verdict.unknown else (0,) if verdict.stale else (1,)
 
 
+def flags_of(obj: IpcObject, ctx: Context) -> tuple[Flag, ...]:
+    """What is worth a look about obj (shmtop.severity), the worst first."""
+    return flags(obj, verdict_of(obj, ctx), waiting_of(obj, ctx))
+
+
+def _mark_text(found: tuple[Flag, ...]) -> str:
+    return found[0].mark if found else ""
+
+
+def _mark_order(found: tuple[Flag, ...]) -> SortKey:
+    """The worst first."""
+    return (-found[0].severity,) if found else (0,)
+
+
+def _allocated(obj: IpcObject, ctx: Context) -> int | None:
+    """Memory it takes, where that is not its size: a /dev/shm file's allocated blocks (a
+    sparse file takes less than its size), a segment's resident and swapped pages."""
+    if isinstance(obj, PosixShm | PosixSem):
+        return obj.allocated if obj.type is FileType.FILE else None
+    if isinstance(obj, SysvShm) and obj.rss is not None:
+        return obj.rss + (obj.swap or 0)
+    return None
+
+
 # Recorded pids and times ----------------------------------------------------------------------
 
 
@@ -199,24 +265,30 @@ def _owner(obj: IpcObject, ctx: Context) -> tuple[str, int]:
     return (owner_text(obj.uid, ctx.users), obj.uid)
 
 
+# The all-objects table's columns, in the order it shows them: what tells where to look first
+# (the reference, how big and how used, whether leaked) comes first, so that 80 columns show
+# it. No KIND column: the reference starts with the kind; no NAME: the reference holds it.
 ALL_COLUMNS: tuple[Column, ...] = (
-    Column("kind", "KIND", 9, lambda o, c: o.kind, str, lambda k: _KIND_ORDER[k]),
     Column("ref", "REF", 24, lambda o, c: o, lambda o: o.ref, ref_key, flex=True),
-    Column("key", "KEY", 10, lambda o, c: spec_of(o).key(o), _or_none(_key_text)),
-    Column("name", "NAME", 18, lambda o, c: getattr(o, "name", None), _or_none(escape_name),
-           flex=True),
-    Column("owner", "OWNER", 9, _owner, lambda owner: owner[0], lambda owner: owner),
-    Column("mode", "MODE", 4, lambda o, c: o.mode, octal_mode, lambda mode: mode),
     Column("size", "SIZE", 6, lambda o, c: spec_of(o).size(o), _or_none(human_bytes),
            right=True),
-    Column("use", "USE", 17, use_of, lambda use: use.text, lambda use: known(use.amount)),
-    Column("procs", "PROCS", 6, procs_of, _or_none(Procs.text), _procs_order, right=True),
+    Column("alloc", "ALLOC", 6, _allocated, _or_none(human_bytes), right=True),
+    Column("use", "USE", 18, use_of, lambda use: use.text, Use.order),
     Column("leak", "LEAK", 4, verdict_of, _leak_text, _leak_order, verdict=True),
+    Column("procs", "PROCS", 6, procs_of, _or_none(Procs.text), _procs_order, right=True),
+    Column("owner", "OWNER", 9, _owner, lambda owner: owner[0], lambda owner: owner),
+    Column("key", "KEY", 10, lambda o, c: spec_of(o).key(o), _or_none(_key_text)),
+    Column("mode", "MODE", 4, lambda o, c: o.mode, octal_mode, lambda mode: mode),
     Column("cpid", "CPID", 7, _pid_in("cpid"), right=True),
     Column("lpid", "LPID", 7, _pid_in("lpid"), right=True),
     Column("changed", "CHANGED", 19, lambda o, c: spec_of(o).changed_at(o), _when),
 )  # fmt: skip
-COLUMN_BY_ID = {column.id: column for column in ALL_COLUMNS}
+# Columns the per-kind views and `shmtop list` also use.
+MARK = Column("mark", "!", 1, flags_of, _mark_text, _mark_order, verdict=True)
+KIND = Column("kind", "KIND", 9, lambda o, c: o.kind, str, lambda k: _KIND_ORDER[k])
+NAME = Column("name", "NAME", 18, lambda o, c: getattr(o, "name", None), _or_none(escape_name),
+              flex=True)  # fmt: skip
+COLUMN_BY_ID = {column.id: column for column in (MARK, KIND, NAME, *ALL_COLUMNS)}
 
 
 def namespace_names(namespaces: Iterable[Namespace]) -> dict[str, str]:

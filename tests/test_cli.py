@@ -305,3 +305,21 @@ def test_the_collector_imports_no_ui_library() -> None:
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))"
     )
     assert run([sys.executable, "-c", code]).stdout.strip() == "[]"
+
+
+def test_top_level_help_says_how_to_find_the_dashboards_keys() -> None:
+    shown = subprocess.run(
+        [sys.executable, "-m", "shmtop", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "? (or F1) lists every key" in " ".join(shown.split())
+    assert "Ctrl+P finds every action by name" in " ".join(shown.split())
+
+
+def test_an_unknown_theme_is_a_usage_error_naming_the_themes() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "shmtop", "--theme", "nope"],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith("shmtop: no theme 'nope'; the themes are: ")
+    assert "textual-light" in done.stderr

@@ -64,6 +64,25 @@ def test_demo_objects_are_alive_and_used(workload: DemoWorkload) -> None:
     assert all(alive(pid) for pid in workload.workers)
 
 
+def test_demo_shows_a_queue_filling_with_no_consumer_and_a_waiter_on_a_set(
+    workload: DemoWorkload,
+) -> None:
+    roles = {made.role: made.ref for made in workload.made}
+    backlog, gate = roles["backlog (no consumer)"], roles["closed gate"]
+    deadline = time.monotonic() + 20
+    while True:
+        snap = collect_snapshot(attachers=True)
+        queue = by_ref(snap)[backlog]
+        assert isinstance(queue, SysvMsg) and queue.lrpid == 0  # never received from
+        waiting = [a for a in snap.attach.attachers.get(gate, ()) if a.waiting]
+        if queue.cbytes > 0.9 * (queue.qbytes or 0) and waiting:
+            break
+        assert time.monotonic() < deadline, (queue, snap.attach.attachers.get(gate))
+        time.sleep(0.2)
+    assert queue.qbytes == 2048
+    assert waiting[0].comm == "gate-waiter"  # each demo process is named after its part
+
+
 def test_demo_leaks_have_no_living_creator(workload: DemoWorkload) -> None:
     objects = by_ref(collect_snapshot())
     leaked = [made for made in workload.made if made.leaked]
@@ -124,7 +143,7 @@ def test_demo_command_runs_until_signalled_then_removes_all(
             if line.startswith("shmtop demo: watch it"):
                 break
         refs = [line.split()[0] for line in lines if line.startswith("  ")]
-        assert len(refs) == 11
+        assert len(refs) == 13
         present = by_ref(collect_snapshot())
         assert all(ref in present for ref in refs)
         demo.send_signal(stop_signal)
@@ -132,6 +151,6 @@ def test_demo_command_runs_until_signalled_then_removes_all(
     finally:
         stop_gracefully(demo)  # SIGKILL would leave the demo's objects behind
     assert demo.returncode == 0
-    assert "removed 11 of 11 objects" in out
+    assert "removed 13 of 13 objects" in out
     remaining = by_ref(collect_snapshot())
     assert [ref for ref in refs if ref in remaining] == []

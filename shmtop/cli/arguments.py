@@ -50,6 +50,13 @@ def add_dashboard_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--keymap", type=Path, default=None, metavar="FILE", help=KEYMAP_HELP)
     parser.add_argument(
+        "--theme",
+        default=None,
+        metavar="NAME",
+        help="the dashboard's colours: textual-dark (the default), textual-light for a light "
+        "terminal, or another of Textual's themes (Ctrl+P, Theme, lists them)",
+    )
+    parser.add_argument(
         "--backup",
         metavar="DIR",
         help="in the dashboard, save each object's bytes and fields under DIR before removing it",

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from shmtop.cli.errors import CliError
+from shmtop.cli.errors import EXIT_USAGE, CliError
 from shmtop.cli.keymap import load_keymap
 from shmtop.cli.options import roots_of
 from shmtop.model.roots import Roots
@@ -15,12 +15,23 @@ from shmtop.model.roots import Roots
 def run(args: argparse.Namespace) -> int:
     # The keymap first: a file that cannot be a keymap is a usage error with or without a
     # terminal.
-    return run_dashboard(roots_of(args), args.interval, load_keymap(args.keymap), args.backup)
+    keymap = load_keymap(args.keymap)
+    return run_dashboard(roots_of(args), args.interval, keymap, args.backup, args.theme)
 
 
 def run_dashboard(
-    roots: Roots, interval: float, keymap: dict[str, str], backup_dir: str | None = None
+    roots: Roots,
+    interval: float,
+    keymap: dict[str, str],
+    backup_dir: str | None = None,
+    theme: str | None = None,
 ) -> int:
+    if theme is not None:  # a usage error, with or without a terminal
+        from textual.theme import BUILTIN_THEMES  # noqa: PLC0415 (Textual loads only here)
+
+        if theme not in BUILTIN_THEMES:
+            known = ", ".join(sorted(BUILTIN_THEMES))
+            raise CliError(f"no theme {theme!r}; the themes are: {known}", EXIT_USAGE)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise CliError("the dashboard needs a terminal; in scripts use `shmtop list --json`")
     from shmtop.tui.app import ShmtopApp  # noqa: PLC0415 (Textual loads only for the dashboard)
@@ -30,5 +41,8 @@ def run_dashboard(
     for variable in ("COLUMNS", "LINES"):
         os.environ.pop(variable, None)
 
-    ShmtopApp(interval=interval, roots=roots, keymap=keymap, backup_dir=backup_dir).run()
+    app = ShmtopApp(interval=interval, roots=roots, keymap=keymap, backup_dir=backup_dir)
+    if theme is not None:
+        app.theme = theme
+    app.run()
     return 0

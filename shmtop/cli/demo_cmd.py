@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         _start(workload)
         if args.dashboard:
-            dashboard_cmd.run_dashboard(roots_of(args), args.interval, keymap)
+            dashboard_cmd.run_dashboard(roots_of(args), args.interval, keymap, theme=args.theme)
         else:
             _report(workload)
             _wait_for_signal()

@@ -11,6 +11,11 @@ from shmtop.cli.arguments import add_command_parsers, add_dashboard_options
 from shmtop.cli.errors import EXIT_USAGE
 from shmtop.cli.options import add_root_options
 
+DASHBOARD_KEYS = (
+    "In the dashboard, ? (or F1) lists every key, Ctrl+P finds every action by name, "
+    "and q quits. `shmtop demo --dashboard` shows it over a small living workload."
+)
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
@@ -23,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="shmtop",
         description="See, understand and safely clean up IPC objects (System V and POSIX). "
         "Without a command: the live dashboard.",
+        epilog=DASHBOARD_KEYS,
     )
     parser.add_argument("--version", action="version", version=f"shmtop {__version__}")
     add_root_options(parser, inherit=False)

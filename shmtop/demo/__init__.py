@@ -2,8 +2,10 @@
 
 Processes exchange messages over a System V queue, fill a POSIX shared memory ring buffer
 guarded by POSIX semaphores, take and give members of a System V semaphore set, keep a
-System V segment attached and pass jobs over a POSIX queue; a child creates a few objects and
-exits without removing them (leaks). `stop()` ends the processes and removes every object the
+System V segment attached and pass jobs over a POSIX queue; a producer fills a small queue
+nobody receives from, a process waits forever on a closed gate (a set member at 0); a child
+creates a few objects and exits without removing them (leaks). Each process is named after
+its part (its comm). `stop()` ends the processes and removes every object the
 demo made, each only if it is still the object the demo made.
 """
 
@@ -24,6 +26,7 @@ from shmtop.libc import sem_create, sem_remove, sem_set_value
 from shmtop.model import PosixEntry
 
 SEMSET_MEMBERS = 5
+BACKLOG_BYTES = 2048  # fills in seconds, so the dashboard soon shows it nearly full
 StartFailed = (OSError, ValueError, sysv_ipc.Error, posix_ipc.Error)
 
 
@@ -58,6 +61,8 @@ class DemoWorkload:
             self._semaphore_set()
             self._attached_segment()
             self._posix_queue()
+            self._backlog()
+            self._gate()
             self._leaks()
             self._remember_identities()
         except BaseException:
@@ -89,8 +94,8 @@ class DemoWorkload:
     def _sysv_queue(self) -> None:
         queue = sysv_ipc.MessageQueue(None, sysv_ipc.IPC_CREX, 0o660)
         self.made.append(Made(f"sysv-msg:{queue.id}", "orders queue", queue.remove))
-        self.workers.append(spawn(lambda: workers.queue_producer(queue)))
-        self.workers.append(spawn(lambda: workers.queue_consumer(queue)))
+        self.workers.append(spawn(lambda: workers.queue_producer(queue), "orders-producer"))
+        self.workers.append(spawn(lambda: workers.queue_consumer(queue), "orders-consumer"))
 
     def _ring_buffer(self) -> None:
         size = workers.RING_SLOTS * workers.RECORD.size
@@ -98,8 +103,12 @@ class DemoWorkload:
         self.made.append(Made(f"posix-shm:{memory.name}", "ring buffer", memory.unlink))
         slots = self._posix_sem("ring.slots", workers.RING_SLOTS, "free slots of the ring")
         items = self._posix_sem("ring.items", 0, "filled slots of the ring")
-        self.workers.append(spawn(lambda: workers.ring_producer(memory, slots, items)))
-        self.workers.append(spawn(lambda: workers.ring_consumer(memory, slots, items)))
+        self.workers.append(
+            spawn(lambda: workers.ring_producer(memory, slots, items), "ring-producer")
+        )
+        self.workers.append(
+            spawn(lambda: workers.ring_consumer(memory, slots, items), "ring-consumer")
+        )
 
     def _posix_sem(self, suffix: str, value: int, role: str) -> posix_ipc.Semaphore:
         sem = posix_ipc.Semaphore(self._name(suffix), posix_ipc.O_CREX, 0o640, value)
@@ -113,26 +122,40 @@ class DemoWorkload:
         )
         for member in range(SEMSET_MEMBERS):
             sem_set_value(semid, member, 1 + member % 3)
-        self.workers.append(spawn(lambda: workers.semaphore_set_worker(semid, SEMSET_MEMBERS)))
+        pool = lambda: workers.semaphore_set_worker(semid, SEMSET_MEMBERS)  # noqa: E731
+        self.workers.append(spawn(pool, "pool-worker"))
 
     def _attached_segment(self) -> None:
         segment = sysv_ipc.SharedMemory(None, sysv_ipc.IPC_CREX, 0o600, 1 << 20)
         segment.detach()
         self.made.append(Made(f"sysv-shm:{segment.id}", "attached segment", segment.remove))
-        self.workers.append(spawn(lambda: workers.segment_writer(segment.id)))
+        self.workers.append(spawn(lambda: workers.segment_writer(segment.id), "segment-writer"))
 
     def _posix_queue(self) -> None:
         depth = min(8, _mq_msg_max())  # within fs.mqueue.msg_max, which binds even root
         queue = posix_ipc.MessageQueue(self._name("jobs"), posix_ipc.O_CREX, 0o600, depth, 256)
         self.made.append(Made(f"posix-mq:{queue.name}", "jobs queue", queue.unlink))
-        self.workers.append(spawn(lambda: workers.mq_producer(queue)))
-        self.workers.append(spawn(lambda: workers.mq_consumer(queue)))
+        self.workers.append(spawn(lambda: workers.mq_producer(queue), "jobs-producer"))
+        self.workers.append(spawn(lambda: workers.mq_consumer(queue), "jobs-consumer"))
+
+    def _backlog(self) -> None:
+        """A small queue a producer fills and nobody receives from: nearly full, then full."""
+        queue = sysv_ipc.MessageQueue(None, sysv_ipc.IPC_CREX, 0o600)
+        queue.max_size = BACKLOG_BYTES  # an owner may lower qbytes
+        self.made.append(Made(f"sysv-msg:{queue.id}", "backlog (no consumer)", queue.remove))
+        self.workers.append(spawn(lambda: workers.backlog_producer(queue), "backlog-writer"))
+
+    def _gate(self) -> None:
+        """A set whose one member stays 0, and a process waiting in semop for it to open."""
+        semid = sem_create(1, 0o600)
+        self.made.append(Made(f"sysv-sem:{semid}", "closed gate", lambda: sem_remove(semid)))
+        self.workers.append(spawn(lambda: workers.gate_waiter(semid), "gate-waiter"))
 
     def _leaks(self) -> None:
         """A child makes objects and exits without removing them, as crashed programs do."""
         cache, lock = self._name("leak-cache"), self._name("leak-lock")
         read_end, write_end = os.pipe()
-        child = spawn(lambda: _leak(write_end, cache, lock))
+        child = spawn(lambda: _leak(write_end, cache, lock), "leaky-app")
         os.close(write_end)
         with os.fdopen(read_end) as pipe:
             ids = json.loads(pipe.read() or "{}")

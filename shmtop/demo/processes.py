@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 
 PR_SET_PDEATHSIG = 1
+PR_SET_NAME = 15
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -21,8 +22,9 @@ def _stop(signum: int, frame: object) -> None:
     raise Stop
 
 
-def spawn(work: Callable[[], object]) -> int:
-    """Run work() in a child process; returns the child's pid."""
+def spawn(work: Callable[[], object], name: str = "") -> int:
+    """Run work() in a child process named `name` (its comm, as ps and shmtop's Processes
+    view show it: a forked child has its parent's command line); returns the child's pid."""
     pid = os.fork()
     if pid:
         return pid
@@ -31,6 +33,8 @@ def spawn(work: Callable[[], object]) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
         signal.signal(signal.SIGTERM, _stop)
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)  # and they never outlive it
+        if name:
+            _libc.prctl(PR_SET_NAME, name.encode()[:15])
         work()
     except Stop:
         pass

@@ -97,3 +97,18 @@ def mq_consumer(queue: posix_ipc.MessageQueue) -> None:
         time.sleep(random.uniform(0.5, 1.5))
         with contextlib.suppress(posix_ipc.BusyError):  # empty for now
             queue.receive(timeout=0)
+
+
+def backlog_producer(queue: sysv_ipc.MessageQueue) -> None:
+    """Sends to a queue nobody receives from; once it is full, keeps trying."""
+    sequence = 0
+    while True:
+        sequence += 1
+        with contextlib.suppress(sysv_ipc.BusyError):  # full: nobody consumes
+            queue.send(f"event {sequence} at {time.time():.3f}".ljust(60).encode(), block=False)
+        time.sleep(random.uniform(0.1, 0.3))
+
+
+def gate_waiter(semid: int) -> None:
+    """Waits in semop for a member that nobody raises: a process blocked on a set."""
+    sem_op(semid, 0, -1)

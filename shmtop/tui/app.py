@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
+from collections.abc import Callable, Mapping
 
 from textual import on
-from textual.app import ComposeResult, SystemCommand
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
@@ -17,16 +16,14 @@ from textual.widgets import Tab, Tabs
 from shmtop.collect import Collector, Roots
 from shmtop.columns import Context
 from shmtop.model import Snapshot
+from shmtop.tui.commands import CommandActions
 from shmtop.tui.detail import DetailScreen
 from shmtop.tui.filter import FilterInput
 from shmtop.tui.footer import KeyFooter
 from shmtop.tui.header import HeaderBar
-from shmtop.tui.help import HelpScreen
-from shmtop.tui.hexscreen import HexScreen
-from shmtop.tui.hexview import HexView
 from shmtop.tui.overview import LimitsOverview
 from shmtop.tui.poller import INTERVALS, Poller, SnapshotDiff
-from shmtop.tui.processes import KeyedTable, ProcessesScreen, ProcessObjectsScreen
+from shmtop.tui.processes import ProcessesScreen, ProcessObjectsScreen
 from shmtop.tui.removing import RemovalActions
 from shmtop.tui.safe import tell
 from shmtop.tui.table import ObjectTable
@@ -65,24 +62,38 @@ def _changes_rows(diff: SnapshotDiff) -> bool:
     return diff.first or any(news)
 
 
+def _view_meaning(title: str) -> str:
+    return "Every object, of all kinds" if title == "All" else f"Only {title} objects"
+
+
 def _view_bindings() -> list[BindingType]:
     return [
-        Binding(str(i), f"view('{view.id}')", view.title, show=False, id=f"app.view.{view.id}")
+        Binding(
+            str(i),
+            f"view('{view.id}')",
+            f"View: {view.title}",
+            show=False,
+            id=f"app.view.{view.id}",
+            tooltip=_view_meaning(view.title),
+        )
         for i, view in enumerate(VIEWS, start=1)
     ]
 
 
-class ShmtopApp(RemovalActions):
+class ShmtopApp(RemovalActions, CommandActions):
     TITLE = "shmtop"
     CSS = """
     Screen { layout: vertical; }
-    #overview { border-bottom: solid $panel; }
+    #views { height: 1; }
+    #views Underline { display: none; }
     #objects { height: 1fr; }
     """
     BINDINGS = [
         Binding("q,f10", "quit", "Quit", id="app.quit"),
         Binding("question_mark,f1", "help", "Help", id="app.help", tooltip="Every key"),
-        Binding("slash,f4", "filter", "Filter", id="app.filter",
+        # priority: handled as the key arrives, so the keys typed next find the filter line
+        # focused (otherwise each is routed to the table while "/" waits in its queue)
+        Binding("slash,f4", "filter", "Filter", id="app.filter", priority=True,
                 tooltip="Show rows matching a reference, name, key or owner"),
         Binding("s,f6", "sort_next", "Sort", id="app.sort", tooltip="Sort by the next column"),
         Binding("r", "sort_reverse", "Reverse", id="app.reverse", tooltip="Reverse the order"),
@@ -92,11 +103,13 @@ class ShmtopApp(RemovalActions):
         Binding("f5", "refresh_now", "Refresh", show=False, id="app.refresh",
                 tooltip="Collect a snapshot now"),
         Binding("delete,f9", "remove", "Remove", id="app.remove",
-                tooltip="Remove the object under the cursor (asks first, shows who uses it)"),
+                tooltip="Remove the marked rows, else the row under the cursor; asks first"),
         Binding("C", "clean", "Clean", id="app.clean",
-                tooltip="Find leaked objects, with the reasons; remove them after asking"),
+                tooltip="Find what looks leaked, with why; pick what to remove"),
         Binding("p", "processes", "Processes", id="app.processes",
                 tooltip="Processes using IPC, and what each uses"),
+        Binding("L", "toggle_limits", "Limits", show=False, id="app.limits",
+                tooltip="Show or hide the limit meters (more rows for the table)"),
         *_view_bindings(),
     ]  # fmt: skip
     MAIN_SCREEN_ACTIONS = frozenset(
@@ -174,6 +187,7 @@ class ShmtopApp(RemovalActions):
         judged_anew = diff.verdicts is not self.model.context.verdicts
         context = Context(diff.users, diff.attach, diff.verdicts)
         now = time.monotonic()
+        self.model.unavailable, self.model.loaded = diff.snapshot.unavailable, True
         self.model.apply(
             diff.objects, context, changes, now, diff.attach_changed, judged=diff.judged
         )
@@ -207,20 +221,14 @@ class ShmtopApp(RemovalActions):
             return
         if isinstance(screen, DetailScreen):
             screen.show(self.model.objects.get(screen.ref), context)
-        elif isinstance(screen, ProcessesScreen):
-            screen.show(context.attach, context.users)
-        elif isinstance(screen, ProcessObjectsScreen):
-            screen.show(context.attach, self.model.objects)
+        elif isinstance(screen, ProcessesScreen | ProcessObjectsScreen):
+            screen.show(context.attach, self.model.objects, context.users)
 
     def _expire_highlights(self) -> None:
         if self.model.expire_highlights(time.monotonic()):
             self.table.refresh()
 
     # Actions ----------------------------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Table actions belong to the table: hidden and inert on the detail or help screens."""
-        return not (action in self.MAIN_SCREEN_ACTIONS and len(self.screen_stack) > 1)
 
     def action_view(self, view_id: str) -> None:
         self.query_one(Tabs).active = view_id
@@ -229,7 +237,9 @@ class ShmtopApp(RemovalActions):
         if event.tab.id and event.tab.id != self.model.view.id:
             self.model.set_view(event.tab.id)
             self._after_reorder()
-        self.table.focus()
+        if self.focused is None or isinstance(self.focused, Tabs):
+            self.table.focus()  # a click on a tab; never away from the filter line (the first
+            # tab's activation arrives after mount, when "/" may already have opened it)
 
     def action_sort_next(self) -> None:
         self.model.cycle_sort()
@@ -278,6 +288,10 @@ class ShmtopApp(RemovalActions):
     def action_refresh_now(self) -> None:
         self.poller.wake()
 
+    def action_toggle_limits(self) -> None:
+        overview = self.query_one(LimitsOverview)
+        overview.display = not overview.display
+
     def on_object_table_opened(self, event: ObjectTable.Opened) -> None:
         self._open(DetailScreen(event.ref))
 
@@ -285,51 +299,13 @@ class ShmtopApp(RemovalActions):
         self._open(DetailScreen(event.ref))
 
     def action_processes(self) -> None:
-        self._open(ProcessesScreen())
+        self._open(ProcessesScreen(self.roots.procfs))
 
     def on_processes_screen_chosen(self, event: ProcessesScreen.Chosen) -> None:
-        self._open(ProcessObjectsScreen(event.pid))
+        self._open(ProcessObjectsScreen(event.pid, self.roots.procfs))
 
     def _open(self, screen: Screen[None]) -> None:
         """Show a screen with the data already here, and ask for current attachers."""
         self.push_screen(screen)
         self.call_after_refresh(self._update_screens)
         self.poller.scan_attachers_now()
-
-    def action_help(self) -> None:
-        groups: list[tuple[str, Iterable[BindingType]]] = [
-            ("Dashboard", self._effective(self.BINDINGS)),
-            ("Table", self._effective(ObjectTable.BINDINGS)),
-            ("Filter line", self._effective(FilterInput.BINDINGS[:1])),
-            ("Detail view", self._effective(DetailScreen.BINDINGS)),
-            ("Hex view", self._effective([*HexScreen.BINDINGS, *HexView.BINDINGS])),
-            ("Processes", self._effective([*ProcessesScreen.BINDINGS, *KeyedTable.BINDINGS])),
-        ]
-        self.push_screen(HelpScreen(groups))
-
-    def _effective(self, bindings: Iterable[BindingType]) -> list[Binding]:
-        """Bindings as the keymap has them (a remapped key shows its new key)."""
-        found = []
-        for binding in bindings:
-            if isinstance(binding, Binding):
-                remapped = self.keymap.get(binding.id or "")
-                found.append(binding if remapped is None else replace(binding, key=remapped))
-        return found
-
-    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        yield SystemCommand("Help", "Every key of the dashboard", self.action_help)
-        yield SystemCommand("Filter", "Show only rows matching a text", self.action_filter)
-        yield SystemCommand("Sort", "Sort by the next column", self.action_sort_next)
-        yield SystemCommand("Reverse sort", "Reverse the sort order", self.action_sort_reverse)
-        yield SystemCommand("Pause / resume", "Stop or restart refreshing", self.action_pause)
-        yield SystemCommand("Refresh now", "Collect a snapshot now", self.action_refresh_now)
-        yield SystemCommand("Slower", "Refresh less often", lambda: self.action_interval(1))
-        yield SystemCommand("Faster", "Refresh more often", lambda: self.action_interval(-1))
-        yield SystemCommand("Processes", "Processes using IPC", self.action_processes)
-        for view in VIEWS:
-            yield SystemCommand(
-                f"View: {view.title}",
-                f"Show {view.title.lower()} objects",
-                lambda view_id=view.id: self.action_view(view_id),
-            )

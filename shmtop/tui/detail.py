@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from shmtop.clean.permission import denied
-from shmtop.columns import Context
+from shmtop.columns import Context, waiting_of
 from shmtop.describe import Field, describe, describe_use
 from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.inspect import (
@@ -29,6 +29,7 @@ from shmtop.inspect import (
 )
 from shmtop.model import AttachMap, IpcObject, PosixMq, SysvMsg, SysvSem, Verdict
 from shmtop.names import escape_name
+from shmtop.severity import flags
 from shmtop.tui.footer import KeyFooter
 from shmtop.tui.hexscreen import HexScreen
 from shmtop.tui.safe import plain, plain_line, tell
@@ -43,7 +44,7 @@ class DetailScreen(Screen[None]):
         Binding(
             "x,enter",
             "contents",
-            "Contents",
+            "Hex view",
             id="detail.contents",
             tooltip="The object's bytes in a hex view",
         ),
@@ -92,9 +93,19 @@ class DetailScreen(Screen[None]):
             return
         grid = _grid(
             describe(self.obj, self.users),
-            describe_use(self.obj, self.attach, self.users) + _verdict_fields(self.verdict),
+            describe_use(self.obj, self.attach, self.users)
+            + _verdict_fields(self.verdict)
+            + [self._flags_field()],
         )
         self._fields.update(Group(grid, *_contents(self.obj, self.contents)))
+
+    def _flags_field(self) -> Field:
+        """What the table's mark says, in words."""
+        assert self.obj is not None
+        waiting = waiting_of(self.obj, Context(self.users, self.attach))
+        found = flags(self.obj, self.verdict, waiting)
+        words = "; ".join(f"{flag.mark} {flag.word}" for flag in found)
+        return Field("marks", words or "none", "the table's first column (? in the help)")
 
     @work(thread=True, exclusive=True, group="contents")
     def _read_contents(self, obj: SysvSem | SysvMsg) -> None:

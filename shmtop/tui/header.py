@@ -33,15 +33,16 @@ class HeaderBar(Widget):
         self.filter = ""
 
     def render(self) -> Text:
+        """What matters most first: a narrow terminal cuts the end of the line."""
         text = Text("shmtop", style="bold")
         text.append("  ")
         text.append_text(plain(self.host))
-        text.append(f"  Linux {self.kernel}  {local_time(self.taken_at)}")
-        text.append(f"  every {self.interval:g}s")
         if self.paused:
             text.append("  PAUSED", style="bold reverse")
         text.append(f"  {self.shown} of {self.total} shown")
         if self.filter:
             text.append("  filter: ")
             text.append_text(plain(self.filter))
+        text.append(f"  every {self.interval:g}s  {local_time(self.taken_at)}")
+        text.append(f"  Linux {self.kernel}")
         return text

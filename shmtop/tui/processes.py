@@ -1,8 +1,11 @@
-"""The Processes view: who uses IPC, how much each maps, and from there what each uses.
+"""The Processes view: who uses IPC and how (maps, holds open, waits on, or is recorded by
+an object), with command lines; and from there what one process uses.
 
 Processes that use IPC are few (hundreds, not tens of thousands), so Textual's DataTable
-serves; it is updated by row key, never cleared. Text from processes (command names) goes
-through shmtop.tui.safe like every outside string.
+serves; it is updated by row key, never cleared. What they are (command lines, set
+members' last pids) is read in a thread (shmtop.collect.processes) each time the view is
+shown new data. Text from processes (command names and lines) is escaped by shmtop.names
+and reaches the table through shmtop.tui.safe like every outside string.
 """
 
 from __future__ import annotations
@@ -11,16 +14,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from shmtop.collect.processes import ObjectUse, ProcessUses, processes_using
 from shmtop.columns import COLUMN_BY_ID, NONE, Context
 from shmtop.humanize import human_bytes
-from shmtop.model import AttachMap, IpcObject, ProcessUse
-from shmtop.names import escape_text, owner_text
+from shmtop.model import AttachMap, IpcObject
+from shmtop.names import escape_name, escape_text, owner_text
 from shmtop.tui.footer import KeyFooter
 from shmtop.tui.safe import plain, printable
 
@@ -92,7 +97,37 @@ class KeyedTable(DataTable[Cell]):
         self.sort(self._columns[self.sort_index][0], key=_raw, reverse=self.sort_reverse)
 
 
-class ProcessesScreen(Screen[None]):
+Objects = Mapping[str, IpcObject]
+
+
+class Gathering(Screen[None]):
+    """A screen over processes_using(), gathered in a thread from the app's latest data."""
+
+    def __init__(self, procfs: str = "/proc") -> None:
+        super().__init__()
+        self.procfs = procfs
+        self.users: Users = {}
+        self.found: dict[int, ProcessUses] | None = None  # None: not gathered yet
+
+    def show(self, attach: AttachMap | None, objects: Objects, users: Users) -> None:
+        self.users = users
+        if attach is not None:
+            self._gather(attach, objects)
+
+    @work(thread=True, exclusive=True, group="processes")
+    def _gather(self, attach: AttachMap, objects: Objects) -> None:
+        found = processes_using(objects.values(), attach, self.procfs)
+        self.app.call_from_thread(self._gathered, found, objects)
+
+    def _gathered(self, found: dict[int, ProcessUses], objects: Objects) -> None:
+        self.found = found
+        self.draw(objects)
+
+    def draw(self, objects: Objects) -> None:
+        raise NotImplementedError
+
+
+class ProcessesScreen(Gathering):
     BINDINGS = [Binding("escape,backspace", "app.pop_screen", "Back", id="processes.back")]
     DEFAULT_CSS = """
     ProcessesScreen #title { height: 1; background: $primary; padding: 0 1; }
@@ -105,6 +140,7 @@ class ProcessesScreen(Screen[None]):
         ("objects", "OBJECTS"),
         ("mapped", "MAPPED"),
         ("uses", "USES"),
+        ("args", "COMMAND LINE"),
     )
 
     class Chosen(Message):
@@ -113,13 +149,14 @@ class ProcessesScreen(Screen[None]):
             self.pid = pid
 
     def compose(self) -> ComposeResult:
-        yield Static(plain("Processes using IPC (Enter: what one uses)"), id="title")
+        title = "Processes that map, hold open, wait on or are recorded by an IPC object"
+        yield Static(plain(f"{title} (Enter: what one uses)"), id="title")
         yield KeyedTable(self.COLUMNS, id="processes")
         yield KeyFooter()
 
-    def show(self, attach: AttachMap | None, users: Users) -> None:
-        processes = {} if attach is None else attach.processes
-        rows = {str(pid): _process_row(p, users) for pid, p in processes.items()}
+    def draw(self, objects: Objects) -> None:
+        found = self.found or {}
+        rows = {str(pid): _process_row(p, self.users) for pid, p in found.items()}
         self.query_one(KeyedTable).show(rows)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -127,52 +164,81 @@ class ProcessesScreen(Screen[None]):
             self.post_message(self.Chosen(int(event.row_key.value)))
 
 
-def _process_row(process: ProcessUse, users: Users) -> tuple[Cell, ...]:
+def command_line(process: ProcessUses) -> str:
+    """Its arguments, each escaped, between spaces; [comm] where it has none (a kernel
+    thread, a zombie), as ps shows them."""
+    if process.args is None:
+        return "(cannot be read)"
+    if not process.args:
+        return f"[{escape_text(process.comm)}]"
+    return " ".join(escape_name(arg) for arg in process.args)
+
+
+def how_used(uses: tuple[ObjectUse, ...]) -> str:
+    """ "maps 1, holds 2, waits on 1, recorded by 3": objects per kind of use."""
+    counts = (
+        ("maps", sum(1 for u in uses if u.maps)),
+        ("holds", sum(1 for u in uses if u.fds)),
+        ("waits on", sum(1 for u in uses if u.waiting)),
+        ("recorded by", sum(1 for u in uses if u.roles)),
+    )
+    return ", ".join(f"{word} {n}" for word, n in counts if n) or NONE
+
+
+def _process_row(process: ProcessUses, users: Users) -> tuple[Cell, ...]:
     owner = NONE if process.uid is None else owner_text(process.uid, users)
-    uses = ", ".join(process.refs[:3]) + (" ..." if len(process.refs) > 3 else "")
+    uses, args = how_used(process.uses), command_line(process)
     return (
         Cell(str(process.pid), process.pid),
         Cell(escape_text(process.comm), process.comm),
         Cell(owner, owner),
-        Cell(str(len(process.refs)), len(process.refs)),
+        Cell(str(len(process.uses)), len(process.uses)),
         Cell(human_bytes(process.mapped_bytes), process.mapped_bytes),
         Cell(uses, uses),
+        Cell(args, args),
     )
 
 
-class ProcessObjectsScreen(Screen[None]):
-    """The objects one process uses; Enter opens an object's detail."""
+class ProcessObjectsScreen(Gathering):
+    """The objects one process uses, and how; Enter opens an object's detail."""
 
     BINDINGS = [Binding("escape,backspace", "app.pop_screen", "Back", id="process.back")]
     DEFAULT_CSS = """
     ProcessObjectsScreen #title { height: 1; background: $primary; padding: 0 1; }
     ProcessObjectsScreen KeyedTable { height: 1fr; }
     """
-    COLUMNS = (("ref", "REF"), ("maps", "MAPPINGS"), ("fds", "DESCRIPTORS"), ("size", "SIZE"))
+    COLUMNS = (
+        ("ref", "REF"),
+        ("maps", "MAPPINGS"),
+        ("fds", "DESCRIPTORS"),
+        ("waiting", "WAITING"),
+        ("roles", "RECORDED AS"),
+        ("size", "SIZE"),
+    )
 
     class Chosen(Message):
         def __init__(self, ref: str) -> None:
             super().__init__()
             self.ref = ref
 
-    def __init__(self, pid: int) -> None:
-        super().__init__()
+    def __init__(self, pid: int, procfs: str = "/proc") -> None:
+        super().__init__(procfs)
         self.pid = pid
 
     def compose(self) -> ComposeResult:
-        yield Static(id="title")
+        yield Static(plain(f"pid {self.pid}"), id="title")
         yield KeyedTable(self.COLUMNS, id="objects-of-process")
         yield KeyFooter()
 
-    def show(self, attach: AttachMap | None, objects: Mapping[str, IpcObject]) -> None:
-        process = None if attach is None else attach.processes.get(self.pid)
+    def draw(self, objects: Objects) -> None:
+        process = (self.found or {}).get(self.pid)
         title = self.query_one("#title", Static)
         if process is None:
             title.update(plain(f"pid {self.pid}: uses no IPC object now (or has exited)"))
             self.query_one(KeyedTable).show({})
             return
-        title.update(plain(f"pid {self.pid} {escape_text(process.comm)}: the objects it uses"))
-        rows = {ref: _object_row(ref, self.pid, attach, objects) for ref in process.refs}
+        title.update(plain(f"pid {self.pid} {command_line(process)}: the objects it uses"))
+        rows = {use.ref: _object_row(use, objects) for use in process.uses}
         self.query_one(KeyedTable).show(rows)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -180,13 +246,12 @@ class ProcessObjectsScreen(Screen[None]):
             self.post_message(self.Chosen(event.row_key.value))
 
 
-def _object_row(
-    ref: str, pid: int, attach: AttachMap | None, objects: Mapping[str, IpcObject]
-) -> tuple[Cell, ...]:
-    mine = [a for a in (attach.attachers.get(ref, ()) if attach else ()) if a.pid == pid]
-    maps, fds = (mine[0].maps, mine[0].fds) if mine else (0, 0)
-    obj = objects.get(ref)
+def _object_row(use: ObjectUse, objects: Objects) -> tuple[Cell, ...]:
+    obj = objects.get(use.ref)
     size = getattr(obj, "size", None) if obj is not None else None
     shown_size = NONE if obj is None else COLUMN_BY_ID["size"].cell(obj, Context({}))
-    return (Cell(ref, ref), Cell(str(maps), maps), Cell(str(fds), fds),
+    waiting = "waiting" if use.waiting else ""
+    roles = ", ".join(use.roles)
+    return (Cell(use.ref, use.ref), Cell(str(use.maps), use.maps), Cell(str(use.fds), use.fds),
+            Cell(waiting, waiting), Cell(roles, roles),
             Cell(shown_size, -1 if size is None else size))  # fmt: skip

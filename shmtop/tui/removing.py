@@ -9,7 +9,6 @@ the object as it was shown in the question.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 
 from textual import work
@@ -22,11 +21,9 @@ from shmtop.clean.warnings import warnings
 from shmtop.collect import Collector, Roots
 from shmtop.model import IpcObject, Snapshot
 from shmtop.tui.poller import Poller
-from shmtop.tui.removal import ConfirmRemoval, Planned, RemovalResults
+from shmtop.tui.removal import CleanChoice, ConfirmRemoval, RemovalResults, planned
 from shmtop.tui.safe import tell
 from shmtop.tui.tablemodel import TableModel
-
-NO_WARNINGS = "no process is known to use it"
 
 
 class RemovalActions(App[None]):
@@ -54,11 +51,17 @@ class RemovalActions(App[None]):
     @work(thread=True, exclusive=True, group="removal")
     def _ask_removal(self, snapshot: Snapshot, objects: list[IpcObject]) -> None:
         judged = verdicts(snapshot, objects=objects)
-        plan = [(o.ref, warnings(o, snapshot, judged[o.ref]) or [NO_WARNINGS]) for o in objects]
+        users = snapshot.users
+        plan = [planned(o, users, warnings(o, snapshot, judged[o.ref])) for o in objects]
         title = (
             f"Remove {objects[0].ref}?" if len(objects) == 1 else f"Remove {len(objects)} objects?"
         )
-        self.call_from_thread(self._confirm, title, plan, objects, "warning", False)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._remove(objects, False)
+
+        self.call_from_thread(self.push_screen, ConfirmRemoval(title, plan), answered)
 
     @work(thread=True, exclusive=True, group="removal")
     def _find_leaks(self) -> None:
@@ -69,27 +72,19 @@ class RemovalActions(App[None]):
         if not leaked:
             self.call_from_thread(tell, self, _nothing_leaked(doubtful))
             return
-        plan = [(o.ref, judged[o.ref].reasons) for o in leaked]
+        plan = [planned(o, snapshot.users, judged[o.ref].reasons) for o in leaked]
         title = (
             "1 object looks leaked. Remove it?"
             if len(leaked) == 1
-            else f"{len(leaked)} objects look leaked. Remove them?"
+            else f"{len(leaked)} objects look leaked. Pick what to remove:"
         )
-        self.call_from_thread(self._confirm, title, plan, leaked, "why", True)
 
-    def _confirm(
-        self,
-        title: str,
-        plan: Sequence[Planned],
-        objects: list[IpcObject],
-        label: str,
-        by_policy: bool,  # chosen as leaked: any use since refuses one
-    ) -> None:
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._remove(objects, by_policy)
+        def answered(refs: list[str] | None) -> None:
+            chosen = [o for o in leaked if o.ref in (refs or ())]
+            if chosen:
+                self._remove(chosen, True)  # chosen as leaked: any use since refuses one
 
-        self.push_screen(ConfirmRemoval(title, plan, label), answered)
+        self.call_from_thread(self.push_screen, CleanChoice(title, plan), answered)
 
     @work(thread=True, group="removal")
     def _remove(self, objects: list[IpcObject], by_policy: bool) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 
-from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -20,11 +19,19 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from shmtop.columns import Column
+from shmtop.severity import SEVERITY_OF_MARK, Severity
 from shmtop.tui.safe import printable
+from shmtop.tui.tablelayout import GAP, GUTTER, column_at, column_offset, fit
 from shmtop.tui.tablemodel import TableModel
 from shmtop.tui.views import column_widths
 
-GAP = 1
+SELECTED_MARK = "*"
+SEVERITY_CLASS = {
+    Severity.LEAKED: "object-table--leaked",
+    Severity.WARNING: "object-table--warning",
+    Severity.WAITED: "object-table--waited",
+    Severity.UNKNOWN: "object-table--unknown",
+}
 
 
 class ObjectTable(ScrollView, can_focus=True):
@@ -35,6 +42,11 @@ class ObjectTable(ScrollView, can_focus=True):
         "object-table--changed",
         "object-table--new",
         "object-table--selected",
+        "object-table--leaked",
+        "object-table--warning",
+        "object-table--waited",
+        "object-table--unknown",
+        "object-table--empty",
     }
     DEFAULT_CSS = """
     ObjectTable {
@@ -48,6 +60,11 @@ class ObjectTable(ScrollView, can_focus=True):
         & > .object-table--changed { background: $warning 35%; }
         & > .object-table--new { background: $success 35%; }
         & > .object-table--selected { color: $text-accent; text-style: bold reverse; }
+        & > .object-table--leaked { color: $text-error; text-style: bold; }
+        & > .object-table--warning { color: $text-warning; }
+        & > .object-table--waited { color: $text-primary; }
+        & > .object-table--unknown { text-style: italic; }
+        & > .object-table--empty { color: $text-muted; text-style: italic; }
         &:blur > .object-table--cursor { background: $block-cursor-blurred-background; }
     }
     """
@@ -58,8 +75,22 @@ class ObjectTable(ScrollView, can_focus=True):
         Binding("pagedown", "page_down", "Page down", show=False, id="table.page_down"),
         Binding("home", "first", "First row", show=False, id="table.first"),
         Binding("end", "last", "Last row", show=False, id="table.last"),
-        Binding("left,h", "scroll_columns(-8)", "Scroll left", show=False, id="table.left"),
-        Binding("right,l", "scroll_columns(8)", "Scroll right", show=False, id="table.right"),
+        Binding(
+            "left,h",
+            "scroll_columns(-8)",
+            "Scroll left",
+            show=False,
+            id="table.left",
+            tooltip="Scroll the columns right of the reference, which stays",
+        ),
+        Binding(
+            "right,l",
+            "scroll_columns(8)",
+            "Scroll right",
+            show=False,
+            id="table.right",
+            tooltip="Scroll the columns right of the reference, which stays",
+        ),
         Binding("enter", "open", "Detail", id="table.detail", tooltip="Every field of the object"),
         Binding(
             "insert,m",
@@ -67,7 +98,7 @@ class ObjectTable(ScrollView, can_focus=True):
             "Mark",
             show=False,
             id="table.mark",
-            tooltip="Mark or unmark the row (Delete then removes every marked row)",
+            tooltip="Mark or unmark the row for removal (*); Delete removes the marked",
         ),
     ]
 
@@ -97,9 +128,11 @@ class ObjectTable(ScrollView, can_focus=True):
     def sync(self, keep_screen_row: bool = True) -> None:
         """Redraw after the model changed; the cursor's row stays where it was on screen."""
         before = self._cursor_screen_row()
-        self._widths = column_widths(self.model.columns, self.scrollable_content_region.width, GAP)
-        width = sum(width + GAP for width in self._widths)
-        self.virtual_size = Size(width, len(self.model.order) + 1)
+        available = self.scrollable_content_region.width - GUTTER
+        longest = max(map(len, self.model.order), default=0)  # references: escaped text
+        self._widths = column_widths(self.model.view, available, GAP, longest)
+        width = GUTTER + sum(width + GAP for width in self._widths)
+        self.virtual_size = Size(width, max(len(self.model.order), 2) + 1)
         index = self.model.cursor_index
         if keep_screen_row and before is not None and index is not None:
             self.scroll_to(y=max(0, index - before), animate=False, immediate=True)
@@ -155,7 +188,14 @@ class ObjectTable(ScrollView, can_focus=True):
         self._move(len(self.model.order))
 
     def action_scroll_columns(self, cells: int) -> None:
+        """Scroll the columns right of the frozen ones (the reference stays)."""
         self.scroll_to(x=max(0, int(self.scroll_offset.x) + cells), animate=False)
+
+    @property
+    def frozen_width(self) -> int:
+        """Cells at the left that stay in place when the table scrolls sideways."""
+        frozen = self.model.view.frozen
+        return GUTTER + sum(width + GAP for width in self._widths[:frozen])
 
     def action_toggle_selected(self) -> None:
         if self.model.cursor is not None:
@@ -169,7 +209,7 @@ class ObjectTable(ScrollView, can_focus=True):
 
     def on_click(self, event: events.Click) -> None:
         if event.y == 0:
-            column = self._column_at(event.x + int(self.scroll_offset.x))
+            column = self._column_at(self._unscrolled_x(event.x))
             if column is not None:
                 self.post_message(self.HeaderClicked(column.id))
             return
@@ -181,42 +221,55 @@ class ObjectTable(ScrollView, can_focus=True):
             if event.chain >= 2:
                 self.action_open()
 
+    def _unscrolled_x(self, x: int) -> int:
+        return x if x < self.frozen_width else x + int(self.scroll_offset.x)
+
     def column_offset(self, column_id: str) -> int:
         """Where a column starts, in cells from the table's left edge (before scrolling)."""
-        left = 0
-        for column, width in zip(self.model.columns, self._widths, strict=True):
-            if column.id == column_id:
-                return left
-            left += width + GAP
-        raise KeyError(column_id)
+        return column_offset(self.model.columns, self._widths, column_id)
+
+    def column_on_screen(self, column_id: str) -> int:
+        """Where a column starts on screen, from the widget's left edge, as scrolled now."""
+        left = self.column_offset(column_id)
+        return left if left < self.frozen_width else left - int(self.scroll_offset.x)
 
     def _column_at(self, x: int) -> Column | None:
-        left = 0
-        for column, width in zip(self.model.columns, self._widths, strict=True):
-            left += width + GAP
-            if x < left:
-                return column
-        return None
+        return column_at(self.model.columns, self._widths, x)
 
     # Drawing ----------------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
+        """The frozen columns as they are, then the others scrolled sideways."""
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
+        if y > 0 and not self.model.order:
+            return self._empty_strip(y - 1).crop_extend(0, width, self.rich_style)
         strip = self._header_strip() if y == 0 else self._row_strip(scroll_y + y - 1)
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+        frozen = min(self.frozen_width, width)
+        if not scroll_x:
+            return strip.crop_extend(0, width, self.rich_style)
+        left = strip.crop_extend(0, frozen, self.rich_style)
+        right = strip.crop_extend(frozen + scroll_x, scroll_x + width, self.rich_style)
+        return Strip.join([left, right])
+
+    def _empty_strip(self, line: int) -> Strip:
+        """An empty table says so, and which kinds could not be read."""
+        lines = self.model.empty_lines()
+        text = lines[line] if line < len(lines) else ""
+        style = self.rich_style + self.get_component_rich_style("object-table--empty")
+        return Strip([Segment(" " * GUTTER + printable(text), style)])
 
     def _header_strip(self) -> Strip:
         header = self.get_component_rich_style("object-table--header")
         sorted_style = self.get_component_rich_style("object-table--sorted")
         model = self.model
-        segments = []
+        segments = [Segment(" " * GUTTER, header)]
         for column, width in zip(model.columns, self._widths, strict=True):
             title = column.title
             if column.id == model.sort_column:
                 title += " ▼" if model.reverse else " ▲"
             style = sorted_style if column.id == model.sort_column else header
-            segments.append(Segment(_fit(title, width, column.right) + " " * GAP, style))
+            segments.append(Segment(fit(title, width, column.right) + " " * GAP, style))
         return Strip(segments)
 
     def _row_strip(self, index: int) -> Strip:
@@ -224,32 +277,35 @@ class ObjectTable(ScrollView, can_focus=True):
         if not 0 <= index < len(model.order):
             return Strip.blank(self.virtual_size.width, self.rich_style)
         ref = model.order[index]
-        base = self.rich_style
-        if ref in model.selected:
-            base = base + self.get_component_rich_style("object-table--selected", partial=True)
-        if ref == model.cursor:
-            base = base + self.get_component_rich_style("object-table--cursor")
+        texts = model.cells(ref)
+        base = self._row_style(ref, texts)
         mark = model.highlighted(ref, time.monotonic())
-        segments = []
-        cells = zip(model.columns, self._widths, model.cells(ref), strict=True)
+        selected = SELECTED_MARK if ref in model.selected else " "
+        segments = [Segment(selected.ljust(GUTTER), base)]
+        cells = zip(model.columns, self._widths, texts, strict=True)
         for column, width, text in cells:
             style = base
             if mark is not None and (mark.columns is None or column.id in mark.columns):
                 style = base + self._mark_style(mark.columns is None)
-            cell = _fit(printable(text), width, column.right) + " " * GAP
+            cell = fit(printable(text), width, column.right, column.flex) + " " * GAP
             segments.append(Segment(cell, style))
         return Strip(segments)
+
+    def _row_style(self, ref: str, texts: tuple[str, ...]) -> Style:
+        """Coloured by severity (the mark column says the same in a character), marked for
+        removal, under the cursor: each over the one before."""
+        model, base = self.model, self.rich_style
+        ids = [column.id for column in model.columns]
+        severity = SEVERITY_OF_MARK.get(texts[ids.index("mark")]) if "mark" in ids else None
+        if severity in SEVERITY_CLASS:
+            base = base + self.get_component_rich_style(SEVERITY_CLASS[severity], partial=True)
+        if ref in model.selected:
+            base = base + self.get_component_rich_style("object-table--selected", partial=True)
+        if ref == model.cursor:
+            base = base + self.get_component_rich_style("object-table--cursor")
+        return base
 
     def _mark_style(self, new: bool) -> Style:
         return self.get_component_rich_style(
             "object-table--new" if new else "object-table--changed", partial=True
         )
-
-
-def _fit(text: str, width: int, right: bool) -> str:
-    """text in exactly width cells: cut with an ellipsis when too long, padded when short."""
-    length = cell_len(text)
-    if length > width:
-        return set_cell_size(text, width - 1) + "…"
-    pad = " " * (width - length)
-    return pad + text if right else text + pad

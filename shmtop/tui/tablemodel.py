@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shmtop.columns import Column, Context, ref_key, search_text
-from shmtop.model import ALL_KINDS, IpcObject, Verdict
+from shmtop.model import ALL_KINDS, IpcObject, Kind, Verdict
 from shmtop.tui.cellcache import CellCache
+from shmtop.tui.emptytable import nothing_shown
 from shmtop.tui.highlights import Highlight, Highlights
 from shmtop.tui.ordering import follow, insertion_point
 from shmtop.tui.views import VIEW_BY_ID, VIEWS, View
@@ -32,6 +33,8 @@ class TableModel:
     cursor: str | None = None
     highlights: Highlights = field(default_factory=Highlights)
     selected: set[str] = field(default_factory=set)  # rows marked for removal
+    unavailable: Mapping[Kind, str] = field(default_factory=dict)  # kinds that were not read
+    loaded: bool = False  # a snapshot has been applied
     _sorts: dict[str, tuple[str, bool]] = field(default_factory=dict)  # by view: column, reverse
     _index: dict[str, int] = field(default_factory=dict)
     _sort_keys: dict[str, Any] = field(default_factory=dict)
@@ -54,6 +57,11 @@ class TableModel:
         if len(kinds) == len(ALL_KINDS):
             return len(self.objects)
         return sum(1 for obj in self.objects.values() if obj.kind in kinds)
+
+    def empty_lines(self) -> list[str]:
+        """What an empty table shows: that there is nothing, and what could not be read."""
+        return nothing_shown(self.loaded, self.view, self.filter, self.total_in_view,
+                             self.unavailable)  # fmt: skip
 
     def cells(self, ref: str) -> tuple[str, ...]:
         """The escaped text of each column for one row (cached while the object is unchanged)."""

@@ -8,17 +8,34 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from shmtop.columns import ALL_COLUMNS, COLUMN_BY_ID, NONE, Column, Context, field
+from shmtop.columns import (
+    ALL_COLUMNS,
+    COLUMN_BY_ID,
+    MARK,
+    NONE,
+    Column,
+    Context,
+    field,
+    known,
+    waiting_of,
+)
 from shmtop.humanize import human_bytes, local_time
 from shmtop.model import ALL_KINDS, IpcObject, Kind, PosixEntry, SysvShm
+from shmtop.severity import Fullness, fullness
 
 
 class View(NamedTuple):
+    """A table: which kinds, which columns. The first `frozen` columns stay in place when
+    the table scrolls sideways; flexible columns grow only as far as leaves every column up
+    to `fit_through` on screen."""
+
     id: str
     title: str
     kinds: frozenset[Kind]
     columns: tuple[Column, ...]
     default_sort: str
+    frozen: int = 2  # the mark and the reference (or id, or name)
+    fit_through: str = "leak"
 
 
 def _when(value: float) -> str:
@@ -49,8 +66,25 @@ def _as_text(text: Any) -> str:
     return str(text)
 
 
-_COMMON_SYSV = (_id_column(), _shared("key"), _shared("owner"), _shared("mode"))
+def _full_text(full: Fullness) -> str:
+    return f"{full.shown}%"
+
+
+def _full_column() -> Column:
+    """How full a queue is: bytes of qbytes, or messages of maxmsg."""
+    return Column(
+        "full", "FULL", 5, lambda o, c: fullness(o), lambda f: NONE if f is None else _full_text(f),
+        lambda f: known(None if f is None else f.percent), right=True,
+    )  # fmt: skip
+
+
+def _waiting_column() -> Column:
+    return Column("waiting", "WAITING", 7, waiting_of, str, known, right=True)
+
+
+_COMMON_SYSV = (MARK, _id_column(), _shared("key"), _shared("owner"), _shared("mode"))
 _COMMON_POSIX = (
+    MARK,
     _shared("name")._replace(width=28),
     _shared("owner"),
     _shared("mode"),
@@ -58,17 +92,27 @@ _COMMON_POSIX = (
     _shared("leak"),
 )
 FLEX_MAX = 64  # a flexible column grows to at most this many cells
+NAME_IN_REF = len("posix-shm:")  # a name is its reference less the kind
 
 
-def column_widths(columns: tuple[Column, ...], available: int, gap: int) -> list[int]:
-    """Each column's width: its own, plus an equal share of spare width for flexible ones."""
+def column_widths(view: View, available: int, gap: int, longest: int = FLEX_MAX) -> list[int]:
+    """Each column's width: its own, plus an equal share of spare width for flexible ones;
+    when not all fit, the spare left beside the columns up to `fit_through`. A flexible
+    column grows no wider than `longest` (the longest reference shown) needs."""
+    columns = view.columns
     widths = [column.width for column in columns]
     flexible = [i for i, column in enumerate(columns) if column.flex]
     spare = available - sum(widths) - gap * len(columns)
+    if spare < 0:
+        ids = [column.id for column in columns]
+        through = ids.index(view.fit_through) + 1 if view.fit_through in ids else len(ids)
+        spare = available - sum(widths[:through]) - gap * through
     if spare <= 0 or not flexible:
         return widths
     for i in flexible:
-        widths[i] = min(FLEX_MAX, widths[i] + spare // len(flexible))
+        needed = longest if columns[i].id == "ref" else longest - NAME_IN_REF
+        cap = max(columns[i].width, min(FLEX_MAX, needed))
+        widths[i] = min(cap, widths[i] + spare // len(flexible))
     return widths
 
 
@@ -81,7 +125,7 @@ def _type_column() -> Column:
 
 
 VIEWS: tuple[View, ...] = (
-    View("all", "All", frozenset(ALL_KINDS), ALL_COLUMNS, "ref"),
+    View("all", "All", frozenset(ALL_KINDS), (MARK, *ALL_COLUMNS), "ref"),
     View(
         Kind.SYSV_SHM.value,
         "SysV shm",
@@ -110,6 +154,7 @@ VIEWS: tuple[View, ...] = (
         (
             *_COMMON_SYSV,
             field("qnum", "MSGS", 6),
+            _full_column(),
             _shared("leak"),
             field("cbytes", "BYTES", 7, human_bytes),
             field("qbytes", "MAX", 7, human_bytes),
@@ -128,6 +173,7 @@ VIEWS: tuple[View, ...] = (
         (
             *_COMMON_SYSV,
             field("nsems", "NSEMS", 6),
+            _waiting_column(),
             _shared("leak"),
             field("otime", "LAST OP", 19, _when, right=False),
             field("ctime", "CHANGED", 19, _when, right=False),
@@ -170,6 +216,7 @@ VIEWS: tuple[View, ...] = (
             *_COMMON_POSIX,
             field("curmsgs", "MSGS", 5),
             field("maxmsg", "MAXMSG", 6),
+            _full_column(),
             field("msgsize", "MSGSIZE", 7),
             field("qsize", "BYTES", 7, human_bytes),
             field("notify_pid", "NOTIFY", 7),

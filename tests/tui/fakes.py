@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from shmtop.clean import stale
+from shmtop.collect import processes
 from shmtop.collect.usage import usage_of
 from shmtop.model import (
     ALL_KINDS,
@@ -33,6 +35,7 @@ from shmtop.model.contents import Member, Message
 from shmtop.tui import detail
 
 T0 = 1795300000  # 2026-11-21 22:26:40 UTC
+PROCFS = str(Path(__file__).parent / "procfs")  # command lines of attach_map()'s processes
 
 
 def shm(id: int, **fields: Any) -> SysvShm:
@@ -83,7 +86,9 @@ def pmq(name: bytes, curmsgs: int = 0, **fields: Any) -> PosixMq:
     return PosixMq(**{**_entry(name, 80), **queue, **fields})
 
 
-def snapshot(objects: Iterable[IpcObject], time: float = T0 + 60) -> Snapshot:
+def snapshot(
+    objects: Iterable[IpcObject], time: float = T0 + 60, dev_shm_used: int = 2**20
+) -> Snapshot:
     objects = list(objects)
     limits = Limits(
         page_size=4096,
@@ -94,7 +99,7 @@ def snapshot(objects: Iterable[IpcObject], time: float = T0 + 60) -> Snapshot:
         semmni=32000,
         semmns=1024000000,
         mq_queues_max=256,
-        dev_shm=TmpfsStats(2**30, 2**20, 2**30 - 2**20, 1000, 990),
+        dev_shm=TmpfsStats(2**30, dev_shm_used, 2**30 - dev_shm_used, 1000, 990),
     )
     snap = Snapshot(
         time=time, host="testhost", kinds=frozenset(ALL_KINDS),
@@ -108,6 +113,35 @@ def mixed() -> list[IpcObject]:
     return [shm(1), shm(2, nattch=0), shm(3, dest=True, key=0), msg(10, qnum=2, cbytes=11),
             sem(20), pshm(b"/ring0", 1 << 20), pshm(b"/[@click=app.quit]x"),
             psem(b"/lock", 1), pmq(b"/jobs", 3)]  # fmt: skip
+
+
+def mess() -> list[IpcObject]:
+    """mixed(), and what an operator meets at 3 a.m.: a queue nearly full that nobody has
+    ever received from, a POSIX queue at its maximum, a set with a process waiting on it, a
+    sparse object, and a long name."""
+    return [*mixed(),
+            msg(11, qnum=260, cbytes=15_800, lspid=101, lrpid=0, stime=T0 + 50),
+            pmq(b"/full", 10), sem(21, nsems=1, otime=T0 + 10),
+            pshm(b"/sparse", 1 << 30, allocated=8192),
+            pshm(b"/shmtop-demo-4242-leak-cache-of-a-long-name", 128 << 10)]  # fmt: skip
+
+
+def mess_snapshot() -> Snapshot:
+    return snapshot(mess(), dev_shm_used=(2**30 // 100) * 97)  # /dev/shm 97% full
+
+
+def mess_attach() -> AttachMap:
+    """attach_map(), with a process blocked in semop on sysv-sem:21."""
+    found = attach_map()
+    waiter = Attacher(6000, "gate-waiter", 0, 0, 0, True)
+    return replace(
+        found,
+        attachers={**found.attachers, "sysv-sem:21": (waiter,)},
+        processes={
+            **found.processes,
+            6000: ProcessUse(6000, "gate-waiter", 0, ("sysv-sem:21",), 0),
+        },
+    )
 
 
 class FakeSource:
@@ -180,4 +214,5 @@ def fake_contents(monkeypatch: pytest.MonkeyPatch) -> None:
     # The leak verdicts read them too: the pids, and the waiters where no last user runs.
     monkeypatch.setattr(stale, "member_pids", lambda obj: [m.pid for m in MEMBERS])
     monkeypatch.setattr(stale, "member_waiting", lambda obj: [(m.ncnt, m.zcnt) for m in MEMBERS])
+    monkeypatch.setattr(processes, "member_pids", lambda obj: [m.pid for m in MEMBERS])
     monkeypatch.setattr(detail, "peek_messages", lambda obj: MESSAGES)

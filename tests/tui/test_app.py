@@ -9,11 +9,12 @@ from dataclasses import replace
 import pytest
 from textual.pilot import Pilot
 
+from shmtop.model.roots import Roots
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.detail import DetailScreen
 from shmtop.tui.help import HelpScreen
 from shmtop.tui.processes import KeyedTable, ProcessesScreen, ProcessObjectsScreen
-from tests.tui.fakes import FakeSource, attach_map, mixed, pshm, shm, snapshot
+from tests.tui.fakes import PROCFS, FakeSource, attach_map, mixed, pshm, shm, snapshot
 from tests.tui.screen import screen_text, until
 
 SIZE = (160, 40)
@@ -52,7 +53,7 @@ async def test_first_screen_lists_every_object_of_every_kind() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
         lines = table_lines(app)
-        assert lines[0].split()[:3] == ["KIND", "REF", "▲"]
+        assert lines[0].split()[:3] == ["!", "REF", "▲"]  # the mark column, then the reference
         for ref in (
             "sysv-shm:1",
             "sysv-msg:10",
@@ -99,8 +100,8 @@ async def test_sort_key_cycles_columns_and_header_click_sorts_then_reverses() ->
     app, _ = make_app([shm(1, size=300), shm(2, size=100), shm(3, size=200)])
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
-        await pilot.press("s")
-        assert app.model.sort_column == "key"
+        await pilot.press("s", "s")
+        assert app.model.sort_column == "alloc"  # the column after REF's next, SIZE
         size_x = app.table.column_offset("size") + 1
         await pilot.click("#objects", offset=(size_x, 0))
         assert app.model.sort_column == "size"
@@ -130,7 +131,7 @@ async def test_number_keys_switch_to_per_kind_views_with_their_own_columns() -> 
         await started(pilot)
         await pilot.press("6")
         assert app.model.view.id == "posix-sem"
-        assert table_lines(app)[0].split()[:2] == ["NAME", "▲"]
+        assert table_lines(app)[0].split()[:3] == ["!", "NAME", "▲"]
         assert app.model.order == ["posix-sem:/lock"]
         await pilot.press("1")
         assert len(app.model.order) == len(mixed())
@@ -242,8 +243,11 @@ async def test_command_palette_offers_the_dashboard_actions() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
         titles = [command.title for command in app.get_system_commands(app.screen)]
-        for title in ("Filter", "Sort", "Pause / resume", "Help", "View: POSIX mq", "Quit"):
+        wanted = ("Filter", "Sort", "Pause", "Help", "View: POSIX mq", "Quit", "Remove", "Clean",
+                  "Mark", "Detail", "Processes", "Limits", "Scroll right")  # fmt: skip
+        for title in wanted:
             assert title in titles
+        assert len(titles) == len(set(titles))  # each once (Quit is Textual's and ours)
 
 
 async def test_polls_never_overlap_and_each_snapshot_is_taken_before_the_next() -> None:
@@ -259,7 +263,8 @@ async def test_polls_never_overlap_and_each_snapshot_is_taken_before_the_next() 
 
 def make_attached_app() -> tuple[ShmtopApp, FakeSource]:
     source = FakeSource(snapshot(mixed()), attach_map())
-    return ShmtopApp(source=source, interval=60, kernel="6.0-test"), source
+    app = ShmtopApp(source=source, interval=60, kernel="6.0-test", roots=Roots(procfs=PROCFS))
+    return app, source
 
 
 async def test_procs_column_counts_processes_and_unknown_ones() -> None:
@@ -307,7 +312,7 @@ async def test_processes_view_leads_to_a_process_then_to_an_objects_detail() -> 
         text = screen_text(app)
         assert "ring-writer" in text and "jobs[bad\\x1b]" in text  # escaped, not raw
         table = app.screen.query_one(KeyedTable)
-        await until(pilot, lambda: table.row_count == 4)
+        await until(pilot, lambda: table.row_count == 5)  # initdb (101) created sysv-shm:1
         table.move_cursor(row=[str(k.value) for k in table.rows].index("5000"))
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ProcessObjectsScreen))

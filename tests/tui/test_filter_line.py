@@ -87,3 +87,14 @@ async def test_the_filter_line_still_filters() -> None:
         await pilot.press("slash", *"jobs")
         assert app.model.order == ["posix-mq:/jobs"]
         assert "filter: jobs" in screen_text(app)
+
+
+async def test_a_slash_typed_in_the_filter_line_is_text_not_the_filter_key() -> None:
+    """The filter's key is a priority binding (so that keys typed right after it are not
+    routed to the table); in the line itself it is just a character."""
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("slash", *"mq:/jobs")
+        assert app.query_one("#filter").value == "mq:/jobs"
+        assert app.model.order == ["posix-mq:/jobs"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,11 +14,10 @@ import pytest
 import sysv_ipc
 from textual.geometry import Region
 from textual.pilot import Pilot
-from textual.widgets import Static
 
 from shmtop.collect import collect_snapshot
 from shmtop.tui.app import ShmtopApp
-from shmtop.tui.removal import ConfirmRemoval, RemovalResults
+from shmtop.tui.removal import CleanChoice, ConfirmRemoval, RemovalResults
 from tests.holders import holders
 from tests.ipcfactory import IpcFactory, unique
 from tests.test_clean import made_by_exited_child, orphan_segment, orphan_segment_id
@@ -40,7 +40,7 @@ def hold() -> Iterator[Any]:
 
 def text_of(screen: Any, selector: str) -> str:
     """A widget's lines as drawn, trailing blanks removed."""
-    widget = screen.query_one(selector, Static)
+    widget = screen.query_one(selector)
     size = widget.size
     strips = widget.render_lines(Region(0, 0, size.width, size.height))
     return "\n".join(strip.text.rstrip() for strip in strips).strip("\n")
@@ -78,18 +78,20 @@ async def test_delete_asks_then_removes_and_the_cursor_moves_to_the_next(
         attach = app.model.context.attach
         assert attach is not None
         expected = (
-            f"{attach.unreadable} processes could not be inspected and may use it"
+            f"warning: {attach.unreadable} processes could not be inspected and may use it"
             if attach.unreadable
-            else "no process is known to use it"
+            else "no warnings: no process is known to use it"  # the good case is no warning
         )
-        assert question.startswith(f"posix-shm:{names[1]}\n  warning: {expected}")
+        heading, note = question.splitlines()[:2]
+        assert heading == f"posix-shm:{names[1]}  4K  key -  owner root"  # size, key, owner
+        assert note == f"  {expected}"
         await until(pilot, lambda: not isinstance(app.screen, ConfirmRemoval))
         assert os.path.exists("/dev/shm" + names[1])  # n keeps it
         await answer_removal(pilot, "y")
         await until(pilot, lambda: isinstance(app.screen, RemovalResults))
         await pilot.pause()
         results = text_of(app.screen, "#results")
-        assert f"removed: posix-shm:{names[1]} removed" in results
+        assert f"removed posix-shm:{names[1]}" in results.splitlines()
         assert not os.path.exists("/dev/shm" + names[1])
         await pilot.press("escape")
         await until(
@@ -114,13 +116,15 @@ async def test_the_question_warns_about_attached_segments(ipc: IpcFactory, hold:
 
 
 async def press_clean(pilot: Pilot) -> str:
-    """C, once the first snapshot is shown: what the question lists."""
+    """C, once the first snapshot is shown: what the clean window lists."""
     app = pilot.app
     await until(pilot, lambda: getattr(app, "snapshot", None) is not None)
     await pilot.press("C")
-    await until(pilot, lambda: isinstance(app.screen, ConfirmRemoval), timeout=20)
+    await until(pilot, lambda: isinstance(app.screen, CleanChoice), timeout=20)
     await pilot.pause()
-    return text_of(app.screen, "#plan")
+    screen = app.screen
+    assert isinstance(screen, CleanChoice)
+    return screen.text()
 
 
 async def test_clean_lists_leaked_objects_with_reasons(ipc: IpcFactory) -> None:
@@ -128,9 +132,10 @@ async def test_clean_lists_leaked_objects_with_reasons(ipc: IpcFactory) -> None:
     app = ShmtopApp(interval=60)
     async with app.run_test(size=SIZE) as pilot:
         plan = await press_clean(pilot)
-        assert f"sysv-shm:{orphan}\n  why: nattch 0\n  why: creator " in plan
+        assert re.search(rf"^\[x\] sysv-shm:{orphan}  4K  key 0x\w{{8}}  owner root\n", plan, re.M)
+        assert re.search(rf"sysv-shm:{orphan}  .* owner root\n      why: nattch 0\n", plan)
         await pilot.press("n")  # this host's other leaks are not ours to remove
-        await until(pilot, lambda: not isinstance(app.screen, ConfirmRemoval))
+        await until(pilot, lambda: not isinstance(app.screen, CleanChoice))
     with open("/proc/sysvipc/shm") as segments:
         assert any(line.split()[1] == str(orphan) for line in list(segments)[1:])  # n kept it
 
@@ -160,7 +165,7 @@ async def test_marked_rows_are_removed_together(ipc: IpcFactory) -> None:
         await pilot.press("y")
         await until(pilot, lambda: isinstance(app.screen, RemovalResults))
         await pilot.pause()
-        assert text_of(app.screen, "#results").count("removed: ") == 2
+        assert text_of(app.screen, "#results").count("removed posix-shm:") == 2
         assert app.model.selected == set()
     assert [os.path.exists("/dev/shm" + n) for n in names] == [False, True, False]
 
@@ -186,7 +191,38 @@ def clean_with_c_then_yes() -> dict[str, Any]:
 
 def test_c_then_y_removes_the_leaked_and_nothing_else(sandbox: Callable[..., Any]) -> None:
     found = sandbox(clean_with_c_then_yes, pid_namespace=True)
-    assert found["plan"].startswith(f"{found['leaked']}\n  why: nattch 0\n  why: creator ")
+    assert found["plan"].startswith(f"[x] {found['leaked']}  4K  key 0x")
+    assert "\n      why: nattch 0\n      why: creator " in found["plan"]
     assert found["live"] not in found["plan"]
-    assert f"removed: {found['leaked']} removed" in found["results"]
+    assert f"removed {found['leaked']}" in found["results"].splitlines()
     assert found["left"] == {found["live"]}
+
+
+def clean_picking_one_of_two() -> dict[str, Any]:
+    """In a sandbox: two leaked segments; C, unpick the first, y."""
+    leaked = [f"sysv-shm:{made_by_exited_child(lambda: orphan_segment_id(4096))}"
+              for _ in range(2)]  # fmt: skip
+
+    async def pick() -> dict[str, Any]:
+        app = ShmtopApp(interval=60)
+        async with app.run_test(size=SIZE) as pilot:
+            await press_clean(pilot)
+            await pilot.press("space")  # the first is highlighted: unpicked
+            screen = app.screen
+            assert isinstance(screen, CleanChoice)
+            shown = screen.text()
+            await pilot.press("y")
+            await until(pilot, lambda: isinstance(app.screen, RemovalResults), timeout=20)
+            await pilot.pause()
+            return {"shown": shown, "results": text_of(app.screen, "#results")}
+
+    found = asyncio.run(pick())
+    return {**found, "leaked": leaked, "left": {o.ref for o in collect_snapshot().objects}}
+
+
+def test_the_clean_window_removes_only_what_is_picked(sandbox: Callable[..., Any]) -> None:
+    found = sandbox(clean_picking_one_of_two, pid_namespace=True)
+    first, second = sorted(found["leaked"], key=found["shown"].index)
+    assert f"[ ] {first}  4K" in found["shown"] and f"[x] {second}  4K" in found["shown"]
+    assert found["results"].splitlines() == [f"removed {second}"]
+    assert found["left"] == {first}

@@ -13,9 +13,20 @@ from collections.abc import Callable, Iterator
 import pytest
 from textual.pilot import Pilot
 
+from shmtop.model.roots import Roots
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.detail import DetailScreen
-from tests.tui.fakes import FakeSource, attach_map, fake_contents, mixed, snapshot
+from shmtop.tui.processes import ProcessesScreen
+from tests.tui.fakes import (
+    PROCFS,
+    FakeSource,
+    attach_map,
+    fake_contents,
+    mess_attach,
+    mess_snapshot,
+    mixed,
+    snapshot,
+)
 from tests.tui.screen import until, verdicts_on_screen
 
 SIZE = (150, 34)
@@ -36,19 +47,53 @@ def utc() -> Iterator[None]:
 
 def app() -> ShmtopApp:
     source = FakeSource(snapshot(mixed()), attach_map())
-    return ShmtopApp(source=source, interval=60, kernel="6.18.0-test")
+    return ShmtopApp(source=source, interval=60, kernel="6.18.0-test", roots=Roots(procfs=PROCFS))
 
 
-def after_first_snapshot(*keys: str) -> Callable[[Pilot], object]:
+def mess_app() -> ShmtopApp:
+    """The operator's 3 a.m.: leaks, a nearly full queue, a full one, a waiter, /dev/shm 97%."""
+    source = FakeSource(mess_snapshot(), mess_attach())
+    return ShmtopApp(source=source, interval=60, kernel="6.18.0-test", roots=Roots(procfs=PROCFS))
+
+
+def after_first_snapshot(*keys: str, theme: str | None = None) -> Callable[[Pilot], object]:
     async def run_before(pilot: Pilot) -> None:
         shmtop = pilot.app
         assert isinstance(shmtop, ShmtopApp)
+        if theme is not None:
+            shmtop.theme = theme
         # The leak verdicts follow the first screen: wait until the terminal shows them.
         await until(pilot, lambda: verdicts_on_screen(shmtop), timeout=10)
         await pilot.press(*keys)
         await pilot.pause()
 
     return run_before
+
+
+# The sizes terminals have: an ssh session's 80x24, a laptop's 120x30, a large screen's 200x60.
+
+
+def test_at_80x24_the_reference_size_use_and_leak_show_over_ten_rows(snap_compare) -> None:
+    assert snap_compare(mess_app(), terminal_size=(80, 24), run_before=after_first_snapshot())
+
+
+def test_at_80x24_scrolling_sideways_keeps_the_reference(snap_compare) -> None:
+    run = after_first_snapshot("right", "right", "right", "right")
+    assert snap_compare(mess_app(), terminal_size=(80, 24), run_before=run)
+
+
+def test_at_80x24_an_empty_table_says_there_is_nothing(snap_compare) -> None:
+    run = after_first_snapshot("4", "slash", *"nothing", "enter")
+    assert snap_compare(mess_app(), terminal_size=(80, 24), run_before=run)
+
+
+def test_at_120x30_in_the_light_theme(snap_compare) -> None:
+    run = after_first_snapshot("m", theme="textual-light")  # and a row marked for removal
+    assert snap_compare(mess_app(), terminal_size=(120, 30), run_before=run)
+
+
+def test_at_200x60_every_column(snap_compare) -> None:
+    assert snap_compare(mess_app(), terminal_size=(200, 60), run_before=after_first_snapshot())
 
 
 def test_all_objects_view(snap_compare) -> None:
@@ -109,5 +154,16 @@ def test_help_screen(snap_compare) -> None:
     assert snap_compare(app(), terminal_size=(150, 60), run_before=run)
 
 
-def test_processes_view(snap_compare) -> None:
-    assert snap_compare(app(), terminal_size=SIZE, run_before=after_first_snapshot("p", "s", "r"))
+def test_processes_view(snap_compare, monkeypatch) -> None:
+    fake_contents(monkeypatch)  # sysv-sem:20's members name pid 101 as a user
+    before = after_first_snapshot("p")
+
+    async def run(pilot: Pilot) -> None:
+        await before(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, ProcessesScreen)
+        await until(pilot, lambda: screen.found is not None)
+        await pilot.press("s", "r")
+        await pilot.pause()
+
+    assert snap_compare(mess_app(), terminal_size=SIZE, run_before=run)

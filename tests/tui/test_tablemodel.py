@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shmtop.columns import Context
-from shmtop.model import IpcObject, Verdict
+from shmtop.model import IpcObject, Kind, Verdict
 from shmtop.tui.highlights import HIGHLIGHT_SECONDS
 from shmtop.tui.poller import diff_snapshots
 from shmtop.tui.tablemodel import TableModel
@@ -118,7 +118,7 @@ def test_kind_views_show_only_their_kind_with_their_columns() -> None:
     model = loaded(mixed())
     model.set_view("posix-mq")
     assert model.order == ["posix-mq:/jobs"]
-    assert [c.id for c in model.columns][:2] == ["name", "owner"]
+    assert [c.id for c in model.columns][:3] == ["mark", "name", "owner"]
     columns = [column.id for column in model.columns]
     assert model.cells("posix-mq:/jobs")[columns.index("curmsgs")] == "3"
     assert model.total_in_view == 1
@@ -277,3 +277,21 @@ def test_each_view_keeps_its_own_sort_across_switches() -> None:
     assert model.order == ["sysv-shm:1", "sysv-shm:3", "sysv-shm:2"]
     model.set_view("all")
     assert (model.sort_column, model.reverse) == ("owner", True)
+
+
+def test_an_empty_table_says_there_is_nothing_and_what_could_not_be_read() -> None:
+    model = TableModel()
+    assert model.empty_lines() == ["reading…"]  # no snapshot yet
+    model = loaded([shm(1)])
+    model.loaded, model.unavailable = True, {Kind.POSIX_MQ: "/dev/mqueue is not mounted"}
+    model.set_view("posix-mq")
+    assert model.empty_lines() == [
+        "no POSIX mq objects: there is nothing of this kind here",
+        "posix-mq could not be read: /dev/mqueue is not mounted",
+    ]
+    model.set_view("sysv-shm")
+    model.set_filter("nothing")
+    assert model.empty_lines() == [
+        "nothing matches the filter 'nothing'",
+        "1 SysV shm objects hidden: / then Escape clears the filter",
+    ]

@@ -79,7 +79,7 @@ def test_installed_shmtop_shows_a_new_object_filters_to_it_and_quits(
     applied = f"filter: {name[1:]}"
     wait_for(lambda: applied in pane() and "⏎ Detail" in pane(), seen=pane)
     assert " 1 of " in pane()
-    rows = [line for line in pane().splitlines() if line.startswith("posix-shm ")]
+    rows = [line for line in pane().splitlines() if f" posix-shm:{name}" in line]
     assert len(rows) == 1 and name in rows[0] and "12K" in rows[0]
     tmux("send-keys", "-t", "e2e", "q")
     wait_for(lambda: "shmtop-exited-0" in pane(), seen=pane)
