@@ -37,8 +37,7 @@ from shmtop.model import (
 from shmtop.model.roots import Roots
 
 _SHARED = re.compile(
-    rb"^([0-9a-f]+)-([0-9a-f]+) [r-]([w-])[x-]s [0-9a-f]+ ([0-9a-f]+):([0-9a-f]+) (\d+) +(.+)$",
-    re.MULTILINE,
+    rb"([0-9a-f]+)-([0-9a-f]+) [r-]([w-])[x-]s [0-9a-f]+ ([0-9a-f]+):([0-9a-f]+) (\d+) +(.+)"
 )
 _DELETED = b" (deleted)"
 _MEMFD = b"/memfd:"
@@ -214,13 +213,21 @@ def _known(seen: _Seen, st: os.stat_result | None) -> _Known:
 
 def _shared_mappings(maps: bytes) -> list[tuple[int, int, int, int, bytes, bool]]:
     """(start, end, device, inode, name, writable) of each MAP_SHARED mapping of something
-    named."""
-    if b"s " not in maps:
-        return []
+    named. A shared mapping's permissions end in "-s " or "xs ": those are searched for as
+    bytes (most lines are private, and no line is split for them), and only their lines
+    parsed; a hit inside a path finds a line whose permissions then do not match."""
     found = []
-    for m in _SHARED.finditer(maps):
-        dev = os.makedev(int(m[4], 16), int(m[5], 16))
-        found.append((int(m[1], 16), int(m[2], 16), dev, int(m[6]), m[7], m[3] == b"w"))
+    for needle in (b"-s ", b"xs "):
+        at = maps.find(needle)
+        while at != -1:
+            start = maps.rfind(b"\n", 0, at) + 1
+            end = maps.find(b"\n", at)
+            end = len(maps) if end == -1 else end
+            m = _SHARED.match(maps, start, end)
+            if m is not None and m.start(3) + 1 == at:  # the hit is this line's permissions
+                dev = os.makedev(int(m[4], 16), int(m[5], 16))
+                found.append((int(m[1], 16), int(m[2], 16), dev, int(m[6]), m[7], m[3] == b"w"))
+            at = maps.find(needle, end)
     return found
 
 
