@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_collect import machine
 
 from shmtop.attach import scan_attachers
-from shmtop.collect import collect_snapshot
+from shmtop.collect import Collector, collect_snapshot
 
 OBJECTS = 100
 PR_SET_PDEATHSIG = 1
@@ -105,7 +105,24 @@ def measure(repeat: int) -> dict[str, list[float]]:
         ),
         "lsof /dev/shm": timed(run(["lsof", "/dev/shm"]), repeat),
         "shmtop attach scan (in process)": timed(lambda: scan_attachers(snapshot), repeat),
+        "collect(attachers=True), listed kinds": timed(
+            lambda: Collector().collect(attachers=True), repeat
+        ),
+        **_every_kind(repeat),
     }
+
+
+def _every_kind(repeat: int) -> dict[str, list[float]]:
+    """The walk with the kinds found in processes too (pipes, FIFOs, memfd, shared mappings),
+    where this shmtop has them (an older one: left out)."""
+    try:
+        from shmtop.model import ALL_KINDS, LISTED_KINDS
+    except ImportError:
+        return {}
+    if len(ALL_KINDS) == len(LISTED_KINDS):
+        return {}
+    every = Collector(kinds=ALL_KINDS)
+    return {"collect(attachers=True), every kind": timed(lambda: every.collect(True), repeat)}
 
 
 def report(count: int, results: dict[str, list[float]]) -> None:

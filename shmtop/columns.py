@@ -15,18 +15,23 @@ from shmtop.humanize import human_bytes, local_time, octal_mode
 from shmtop.model import (
     ALL_KINDS,
     AttachMap,
+    Fifo,
     FileType,
     IpcObject,
     Kind,
+    Memfd,
+    PipeLike,
     PosixEntry,
     PosixMq,
     PosixSem,
     PosixShm,
+    SharedMemory,
     SysvMsg,
     SysvSem,
     SysvShm,
     Verdict,
 )
+from shmtop.model.found import seal_names
 from shmtop.model.kinds import spec_of
 from shmtop.model.namespace import Namespace
 from shmtop.names import escape_name, escape_text, owner_text
@@ -81,8 +86,11 @@ _KIND_ORDER = {kind: i for i, kind in enumerate(ALL_KINDS)}
 def ref_key(obj: IpcObject) -> SortKey:
     """Kind order, namespace, then id or name: unique, and ids sort as numbers."""
     if isinstance(obj, PosixEntry):
-        return (_KIND_ORDER[obj.kind], obj.ns, 0, obj.name)
-    return (_KIND_ORDER[obj.kind], obj.ns, obj.id, b"")
+        return (_KIND_ORDER[obj.kind], obj.ns, 0, obj.name, getattr(obj, "deleted", False),
+                obj.inode)  # fmt: skip
+    if isinstance(obj, PipeLike | SharedMemory):
+        return (_KIND_ORDER[obj.kind], obj.ns, obj.dev, b"", False, obj.inode)
+    return (_KIND_ORDER[obj.kind], obj.ns, obj.id, b"", False, 0)
 
 
 # What an object is being used for ------------------------------------------------------------
@@ -137,13 +145,46 @@ def _posix_queue_use(q: PosixMq) -> str:
     return f"{q.curmsgs}/{q.maxmsg} msgs{_percent(q)}"
 
 
+def _size(n: int | None) -> str:
+    return NONE if n is None else human_bytes(n)
+
+
+def _pipe_use(p: PipeLike) -> str:
+    """ "4.0K/64K, writer blocked" : how full, and which ends sleep; else its state."""
+    fill = NONE if p.buffered is None else f"{human_bytes(p.buffered)}/{_size(p.capacity)}"
+    blocked = [f"{side} blocked" for side, mode in (("writer", "w"), ("reader", "r"))
+               if p.blocked(mode)]  # fmt: skip
+    state = p.state if p.state in ("no reader", "no writer") else None
+    return ", ".join([fill, *blocked, *([state] if state else [])])
+
+
+def _posix_shm_use(e: PosixEntry) -> str:
+    if getattr(e, "deleted", False):
+        return "deleted, held"
+    return _plural(e.nlink, "link") if e.nlink > 1 else NONE
+
+
+def _memfd_use(m: Memfd) -> str:
+    sealed = "" if not m.seals else ", sealed: " + " ".join(seal_names(m.seals))
+    return _plural(len(m.mapped), "mapper") + sealed
+
+
+def _shared_use(m: SharedMemory) -> str:
+    return _plural(len(m.mapped), "mapper") + (", deleted" if getattr(m, "deleted", False) else "")
+
+
 USE_TEXT: Mapping[Kind, Callable[[Any], str]] = {
     Kind.SYSV_SHM: _segment_use,
     Kind.SYSV_MSG: _queue_use,
     Kind.SYSV_SEM: lambda s: _plural(s.nsems, "sem"),
-    Kind.POSIX_SHM: lambda e: _plural(e.nlink, "link") if e.nlink > 1 else NONE,
+    Kind.POSIX_SHM: _posix_shm_use,
     Kind.POSIX_SEM: _semaphore_value,
     Kind.POSIX_MQ: _posix_queue_use,
+    Kind.PIPE: _pipe_use,
+    Kind.FIFO: _pipe_use,
+    Kind.MEMFD: _memfd_use,
+    Kind.SHARED_FILE: _shared_use,
+    Kind.SHARED_ANON: _shared_use,
 }
 
 
@@ -262,7 +303,7 @@ def _key_text(key: int) -> str:
 
 
 def _owner(obj: IpcObject, ctx: Context) -> tuple[str, int]:
-    return (owner_text(obj.uid, ctx.users), obj.uid)
+    return (owner_text(obj.uid, ctx.users), -1 if obj.uid is None else obj.uid)
 
 
 # The all-objects table's columns, in the order it shows them: what tells where to look first
@@ -319,8 +360,10 @@ def field(
 def search_text(obj: IpcObject, ctx: Context) -> str:
     """What a filter matches: reference, name, key in hex and decimal, owner (lower case)."""
     parts = [obj.ref, owner_text(obj.uid, ctx.users)]
-    if isinstance(obj, PosixEntry):
+    if isinstance(obj, PosixEntry | SharedMemory):
         parts.append(escape_name(obj.name))
-    else:
+    elif isinstance(obj, Fifo):
+        parts.append(escape_name(obj.path))
+    elif isinstance(obj, SysvShm | SysvMsg | SysvSem):
         parts += [f"0x{obj.key:08x}", str(obj.key)]
     return "\n".join(parts).lower()

@@ -5,6 +5,7 @@ Used by the dashboard's detail view; plain data, no UI library.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
@@ -12,6 +13,7 @@ from shmtop.humanize import human_bytes, local_time
 from shmtop.model import (
     Attacher,
     AttachMap,
+    Fifo,
     FileType,
     IpcObject,
     Kind,
@@ -19,10 +21,14 @@ from shmtop.model import (
     PosixMq,
     PosixSem,
     PosixShm,
+    SharedAnon,
+    SharedFile,
+    SharedMemory,
     SysvMsg,
     SysvSem,
     SysvShm,
 )
+from shmtop.model.found import Memfd, PipeLike, seal_names
 from shmtop.model.kinds import spec_of
 from shmtop.model.use import pid_state
 from shmtop.names import escape_name, escape_text
@@ -152,8 +158,11 @@ def _posix_common(e: PosixEntry, users: Users, path: str) -> list[Field]:
 
 def _posix_shm(e: PosixShm, users: Users) -> list[Field]:
     sparse = "sparse: less is in memory than its size" if e.allocated < e.size else ""
+    deleted = [Field("deleted", "yes", "unlinked: no name left; freed when its last holder "
+                     "closes or unmaps it")] if e.deleted else []  # fmt: skip
     return [
         *_posix_common(e, users, "/dev/shm" + escape_name(e.name)),
+        *deleted,
         Field("size", amount(e.size)),
         Field("allocated", amount(e.allocated), sparse),
     ]
@@ -184,6 +193,72 @@ def _posix_mq(q: PosixMq, users: Users) -> list[Field]:
     ]
 
 
+_STATES_OF_PIPES = {
+    "no reader": "nobody reads it: the next write raises SIGPIPE (or fails with EPIPE)",
+    "no writer": "nobody writes it: a reader gets what is left, then end of file",
+    "full": "a write blocks (or fails with EAGAIN) until a reader takes bytes",
+    "empty": "a read blocks (or fails with EAGAIN) until a writer adds bytes",
+    "partly full": "",
+    None: "how full it is could not be read",
+}
+
+
+def _pipe(p: PipeLike, users: Users) -> list[Field]:
+    fields = [
+        Field("inode", str(p.inode), "its identity while any end is open"),
+        Field("owner", user(p.uid, users)),
+        Field("buffered", amount(p.buffered), p.note or "bytes waiting (FIONREAD), none taken"),
+        Field("capacity", amount(p.capacity), "F_GETPIPE_SZ: a writer blocks beyond it"),
+        Field("state", p.state or "unknown", _STATES_OF_PIPES.get(p.state, "")),
+    ]
+    for end in p.endpoints:
+        role = {"r": "reads", "w": "writes", "rw": "reads and writes"}.get(end.mode, "?")
+        asleep = f", asleep in a {'write' if 'w' in end.mode else 'read'}" if end.blocked else ""
+        fields.append(Field(f"end {end.pid} fd {end.fd}", f"{escape_text(end.comm)} {role}",
+                            f"mode {end.mode}{asleep}"))  # fmt: skip
+    return fields
+
+
+def _fifo(f: Fifo, users: Users) -> list[Field]:
+    return [
+        Field("path", escape_name(f.path), "as its first holder sees it; shmtop never opens it"),
+        Field("device", f"{os.major(f.dev)}:{os.minor(f.dev)}"),
+        *_pipe(f, users),
+    ]
+
+
+def _shared(m: SharedMemory, users: Users) -> list[Field]:
+    mapped = [Field(f"pid {b.pid} maps", amount(b.bytes), f"{b.mappings} mappings")
+              for b in m.mapped]  # fmt: skip
+    return [
+        Field("device, inode", f"{m.dev}, {m.inode}", "its identity while anything holds it"),
+        Field("owner", "unknown" if m.uid is None else user(m.uid, users)),
+        Field("size", amount(m.size)),
+        Field("allocated", amount(m.allocated), "in memory now"),
+        Field("modified", when(None if m.mtime_ns is None else m.mtime_ns / 1e9, "unknown")),
+        *mapped,
+    ]
+
+
+def _memfd(m: Memfd, users: Users) -> list[Field]:
+    sealed = "unknown" if m.seals is None else (" ".join(seal_names(m.seals)) or "none")
+    return [
+        Field("name", escape_name(m.name), "memfd_create's name: not unique, names nothing"),
+        *_shared(m, users),
+        Field("seals", sealed, "F_GET_SEALS: what may no longer be done to it"),
+    ]
+
+
+def _shared_file(m: SharedFile, users: Users) -> list[Field]:
+    gone = "unlinked since it was mapped" if m.deleted else ""
+    return [Field("path", escape_name(m.name), gone), *_shared(m, users)]
+
+
+def _shared_anon(m: SharedAnon, users: Users) -> list[Field]:
+    name = escape_name(m.name) if m.name else "none (/dev/zero (deleted) in maps)"
+    return [Field("name", name, "set with PR_SET_VMA_ANON_NAME"), *_shared(m, users)]
+
+
 DESCRIBERS: Mapping[Kind, Callable[..., list[Field]]] = {
     Kind.SYSV_SHM: _sysv_shm,
     Kind.SYSV_MSG: _sysv_msg,
@@ -191,6 +266,11 @@ DESCRIBERS: Mapping[Kind, Callable[..., list[Field]]] = {
     Kind.POSIX_SHM: _posix_shm,
     Kind.POSIX_SEM: _posix_sem,
     Kind.POSIX_MQ: _posix_mq,
+    Kind.PIPE: _pipe,
+    Kind.FIFO: _fifo,
+    Kind.MEMFD: _memfd,
+    Kind.SHARED_FILE: _shared_file,
+    Kind.SHARED_ANON: _shared_anon,
 }
 
 

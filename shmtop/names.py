@@ -111,7 +111,10 @@ def _is_hex(digits: str) -> bool:
     return all(c in "0123456789abcdefABCDEF" for c in digits)
 
 
-def owner_text(uid: int, users: Mapping[int, str | None]) -> str:
-    """A user's name, escaped (names come from the password database), or the uid."""
+def owner_text(uid: int | None, users: Mapping[int, str | None]) -> str:
+    """A user's name, escaped (names come from the password database), or the uid; "?"
+    when the owner is unknown."""
+    if uid is None:
+        return "?"
     name = users.get(uid)
     return str(uid) if name is None else escape_text(name)

@@ -66,7 +66,7 @@ KIND_KEYS = {
         "lrpid_state",
     },
     "sysv-sem": {"nsems", "cuid", "cgid", "otime", "ctime"},
-    "posix-shm": {"type", "allocated", "mtime", "ctime", "dev", "inode", "nlink"},
+    "posix-shm": {"type", "allocated", "mtime", "ctime", "dev", "inode", "nlink", "deleted"},
     "posix-sem": {
         "type",
         "allocated",

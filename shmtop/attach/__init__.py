@@ -1,6 +1,6 @@
 """Who uses each object: a scan of /proc, matched on (device, inode). No UI imports."""
 
-from shmtop.attach.finders import ProcessFinder
+from shmtop.attach.finders import Found, ProcessFinder, ProcessView
 from shmtop.attach.scan import scan_attachers, used_by
 
-__all__ = ["ProcessFinder", "scan_attachers", "used_by"]
+__all__ = ["Found", "ProcessFinder", "ProcessView", "scan_attachers", "used_by"]

@@ -13,14 +13,13 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from shmtop.attach.finders import ProcessFinder
-from shmtop.attach.waits import CALLS, Wait, parse_syscall
-from shmtop.errors import NotPermitted, Vanished
+from shmtop.attach.finders import ProcessFinder, ProcessView, open_at, read_at
+from shmtop.attach.waits import Wait
+from shmtop.errors import NotPermitted
 from shmtop.model import Kind
 
 Key = tuple[int, int]  # (device, inode)
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
-_READ_CHUNK = 1 << 17
 
 
 @dataclass(frozen=True)
@@ -118,20 +117,25 @@ def read_process(
 ) -> Finding | None:
     """What the process uses, None if nothing. Raises NotPermitted (another user's, or
     hidepid) or Vanished (it exited while being read). `own_ipc`: the link of shmtop's IPC
-    namespace (`ipc:[4026531839]`)."""
+    namespace (`ipc:[4026531839]`). Finders are shown the process as read here."""
     pid_fd = _open(str(pid), _DIR, procfs_fd)
     try:
         data = _read(pid_fd, "maps")
-        for finder in targets.finders:
-            finder.look(pid, pid_fd, data)
-        mapped = matcher.mappings(data)
-        ipc = _IpcLabel(pid_fd, own_ipc)
-        maps = Counter(key for key in mapped if _wanted(key, targets, ipc))
-        fds = _held(pid_fd, targets)
-        waiting, waits_unknown = _waits(pid_fd, targets, ipc)
+        fd_dir = _open("fd", _DIR, pid_fd)
+        try:
+            view = ProcessView(pid, pid_fd, fd_dir, data, _links(fd_dir))
+            for finder in targets.finders:
+                finder.look(view)
+            mapped = matcher.mappings(data)
+            ipc = _IpcLabel(pid_fd, own_ipc)
+            maps = Counter(key for key in mapped if _wanted(key, targets, ipc))
+            fds = _held(fd_dir, view.links, targets)
+        finally:
+            os.close(fd_dir)
+        waiting, waits_unknown = _waits(view, targets, ipc)
         if not (maps or fds or waiting or waits_unknown):
             return None
-        comm, uid = _identity(pid_fd)  # only for processes that use something
+        comm, uid = view.identity()  # only for processes that use something
     finally:
         os.close(pid_fd)
     return Finding(pid, comm, uid, maps, fds, waiting, waits_unknown, ipc.known or "")
@@ -157,30 +161,17 @@ class _IpcLabel:
         return self.known
 
 
-def _waits(pid_fd: int, targets: Targets, ipc: _IpcLabel) -> tuple[tuple[str, ...], bool]:
+def _waits(view: ProcessView, targets: Targets, ipc: _IpcLabel) -> tuple[tuple[str, ...], bool]:
     """(references the process is blocked on, whether that could not be read)."""
     if not targets.wants_waits:
         return (), False
-    if CALLS is None:
-        return (), True  # this architecture's call numbers are not known here
-    try:
-        waits = [parse_syscall(_read(pid_fd, f"task/{tid}/syscall")) for tid in _threads(pid_fd)]
-    except (NotPermitted, PermissionError):
-        return (), True  # ptrace rules (Yama) may refuse it even for our own processes
+    waits = view.waits()
+    if waits is None:
+        return (), True
     refs: list[str] = []
     for wait in waits:
-        if wait is not None:
-            refs.extend(_waited_on(pid_fd, wait, targets, ipc))
+        refs.extend(_waited_on(view.pid_fd, wait, targets, ipc))
     return tuple(dict.fromkeys(refs)), False
-
-
-def _threads(pid_fd: int) -> list[str]:
-    """The process's threads: any of them may be the one blocked."""
-    task_fd = _open("task", _DIR, pid_fd)
-    try:
-        return os.listdir(task_fd)
-    finally:
-        os.close(task_fd)
 
 
 def _waited_on(pid_fd: int, wait: Wait, targets: Targets, ipc: _IpcLabel) -> tuple[str, ...]:
@@ -202,25 +193,11 @@ def _descriptor_key_of(pid_fd: int, fd: int) -> Key | None:
 
 
 def _open(name: str, flags: int, dir_fd: int) -> int:
-    try:
-        return os.open(name, flags, dir_fd=dir_fd)
-    except PermissionError:
-        raise NotPermitted(name) from None
-    except (FileNotFoundError, ProcessLookupError):
-        raise Vanished(name) from None
+    return open_at(name, flags, dir_fd)
 
 
 def _read(dir_fd: int, name: str) -> bytes:
-    fd = _open(name, os.O_RDONLY | os.O_CLOEXEC, dir_fd)
-    try:
-        chunks = []
-        while chunk := os.read(fd, _READ_CHUNK):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    except ProcessLookupError:
-        raise Vanished(name) from None
-    finally:
-        os.close(fd)
+    return read_at(dir_fd, name)
 
 
 def _wanted(key: Key, targets: Targets, ipc: _IpcLabel) -> bool:
@@ -230,26 +207,36 @@ def _wanted(key: Key, targets: Targets, ipc: _IpcLabel) -> bool:
     return key in targets.files
 
 
-def _held(pid_fd: int, targets: Targets) -> Counter[Key]:
-    fd_dir = _open("fd", _DIR, pid_fd)
-    found: Counter[Key] = Counter()
+def _links(fd_dir: int) -> dict[int, str]:
+    """What each descriptor points at, as readlink says (one call each)."""
+    links: dict[int, str] = {}
     try:
-        for name in os.listdir(fd_dir):
-            key = _descriptor_key(fd_dir, name)
-            if key is not None and key in targets.files:
-                found[key] += 1
+        names = os.listdir(fd_dir)
     except PermissionError:
         raise NotPermitted("fd") from None
-    finally:
-        os.close(fd_dir)
+    for name in names:
+        try:
+            links[int(name)] = os.readlink(name, dir_fd=fd_dir)
+        except OSError:  # closed meanwhile, or the process is gone
+            continue
+    return links
+
+
+def _held(fd_dir: int, links: Mapping[int, str], targets: Targets) -> Counter[Key]:
+    found: Counter[Key] = Counter()
+    if not targets.files:
+        return found
+    for fd, link in links.items():
+        if _may_be_ipc(link):
+            key = _descriptor_key(fd_dir, str(fd))
+            if key is not None and key in targets.files:
+                found[key] += 1
     return found
 
 
 def _descriptor_key(fd_dir: int, name: str) -> Key | None:
-    """(device, inode) of what a descriptor points at, if it may be a /dev/shm or mq file."""
+    """(device, inode) of what a descriptor points at."""
     try:
-        if not _may_be_ipc(os.readlink(name, dir_fd=fd_dir)):
-            return None
         st = os.stat(name, dir_fd=fd_dir)
     except OSError:  # closed meanwhile, or the process is gone
         return None
@@ -261,19 +248,6 @@ def _may_be_ipc(link: str) -> bool:
     if link.startswith(("/dev/shm/", "/dev/mqueue/")):
         return True
     return link.startswith("/") and link.count("/") == 1
-
-
-def _identity(pid_fd: int) -> tuple[str, int | None]:
-    """Command name and owner (euid) of a process; what cannot be read stays unknown."""
-    try:
-        comm = _read(pid_fd, "comm").rstrip(b"\n").decode("utf-8", "surrogateescape")
-    except (NotPermitted, Vanished, OSError):
-        comm = "?"
-    try:
-        uid: int | None = os.fstat(pid_fd).st_uid
-    except OSError:
-        uid = None
-    return comm, uid
 
 
 def _maps_field(dev: int) -> bytes:

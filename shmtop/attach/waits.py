@@ -1,9 +1,10 @@
 """What a sleeping process is blocked on, from /proc/PID/syscall.
 
 A process blocked in semop, msgrcv or mq_timedreceive uses that object although no count
-shows it (a System V queue keeps no count of its waiting receivers at all). /proc/PID/syscall
-names the system call a task is in and its arguments: the first is the set or queue id, or
-the queue's descriptor. System call numbers are per architecture; where they are not known
+shows it (a System V queue keeps no count of its waiting receivers at all); one asleep in a
+read or write on a pipe's end is the stalled reader or writer of that pipe.
+/proc/PID/syscall names the system call a task is in and its arguments: the first is the set
+or queue id, or the descriptor. System call numbers are per architecture; where they are not known
 here, no process's waits can be read, and the scan says so.
 """
 
@@ -15,21 +16,28 @@ from typing import NamedTuple
 from shmtop.model import Kind
 
 _SEM, _MSG, _MQ = Kind.SYSV_SEM, Kind.SYSV_MSG, Kind.POSIX_MQ
+_IO = Kind.PIPE  # a read or write on a descriptor: a pipe's or a FIFO's, if it is one
 
-# semop, semtimedop, msgsnd, msgrcv, mq_timedsend, mq_timedreceive
+# semop, semtimedop, msgsnd, msgrcv, mq_timedsend, mq_timedreceive; read, write, readv, writev
 _CALLS: dict[str, dict[int, Kind]] = {
-    "x86_64": {65: _SEM, 220: _SEM, 69: _MSG, 70: _MSG, 242: _MQ, 243: _MQ},
-    "aarch64": {193: _SEM, 192: _SEM, 189: _MSG, 188: _MSG, 182: _MQ, 183: _MQ},
-}
+    "x86_64": {65: _SEM, 220: _SEM, 69: _MSG, 70: _MSG, 242: _MQ, 243: _MQ,
+               0: _IO, 1: _IO, 19: _IO, 20: _IO},
+    "aarch64": {193: _SEM, 192: _SEM, 189: _MSG, 188: _MSG, 182: _MQ, 183: _MQ,
+                63: _IO, 64: _IO, 65: _IO, 66: _IO},
+}  # fmt: skip
+_WRITES: dict[str, frozenset[int]] = {"x86_64": frozenset({1, 20}), "aarch64": frozenset({64, 66})}
 CALLS: dict[int, Kind] | None = _CALLS.get(os.uname().machine)
+WRITES: frozenset[int] = _WRITES.get(os.uname().machine, frozenset())
 
 
 class Wait(NamedTuple):
     """Blocked in a call on a System V set or queue (`handle` is its id) or a POSIX queue
-    (`handle` is the descriptor)."""
+    (`handle` is the descriptor); or (kind PIPE) in a read or write on descriptor `handle`,
+    `direction` "r" or "w"."""
 
     kind: Kind
     handle: int
+    direction: str = ""
 
 
 def parse_syscall(text: bytes) -> Wait | None:
@@ -45,4 +53,6 @@ def parse_syscall(text: bytes) -> Wait | None:
         handle = int(fields[1], 16)
     except ValueError:
         return None
+    if kind is _IO:
+        return Wait(kind, handle, "w" if int(fields[0]) in WRITES else "r")
     return Wait(kind, handle)

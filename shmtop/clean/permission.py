@@ -13,7 +13,5 @@ def denied(obj: IpcObject, users: Mapping[int, str | None], doing: str) -> str:
     root" """
     owner = owner_text(obj.uid, users)
     needed = "root" if obj.uid == 0 else f"{owner} or root"
-    return (
-        f"{obj.ref} belongs to {owner} (uid {obj.uid}), mode {obj.mode & 0o777:04o}: "
-        f"{doing} it needs {needed}"
-    )
+    mode = "?" if obj.mode is None else f"{obj.mode & 0o777:04o}"
+    return f"{obj.ref} belongs to {owner} (uid {obj.uid}), mode {mode}: {doing} it needs {needed}"

@@ -45,6 +45,12 @@ SYSV_REMOVE: Mapping[Kind, Callable[[int], None]] = {
 }
 
 
+NOT_REMOVABLE = (
+    "nothing names it but its holders' descriptors and mappings, and the kernel frees it when "
+    "the last of them goes: there is nothing to remove"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     ref: str
@@ -126,6 +132,8 @@ class Remover:
         return now
 
     def _remove(self, seen: IpcObject) -> str:
+        if not spec_of(seen).removable or getattr(seen, "deleted", False):
+            raise Refused(f"{seen.ref}: {NOT_REMOVABLE}")
         if spec_of(seen).address is Address.ID and not self.roots.live_procfs:
             raise Refused(
                 f"{seen.ref}: shmtop reads a copied /proc ({self.roots.procfs}), "

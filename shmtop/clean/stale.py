@@ -17,6 +17,10 @@ clean` lists them with why, so that nothing is left in doubt silently.
   every pid the kernel recorded for it (last sender and receiver; each member's last
   operation) is gone, and it has been idle for at least `min_age` seconds. With no pid
   recorded at all, there is nothing to go on: unknown.
+- Pipes, FIFOs, memfd objects, anonymous shared memory, and /dev/shm files deleted while held:
+  never leaked. Nothing names them but their holders' descriptors and mappings, and the kernel
+  frees them when the last of those goes, so there is nothing to remove; the verdict says who
+  keeps them. A MAP_SHARED file is an ordinary file: its mappings end with their processes.
 """
 
 from __future__ import annotations
@@ -32,12 +36,18 @@ from shmtop.humanize import human_duration
 from shmtop.inspect import member_pids, member_waiting
 from shmtop.model import (
     AttachMap,
+    Fifo,
     FileType,
     IpcObject,
+    Kind,
+    Memfd,
+    Pipe,
     PosixEntry,
     PosixMq,
     PosixSem,
     PosixShm,
+    SharedAnon,
+    SharedFile,
     Snapshot,
     SysvMsg,
     SysvSem,
@@ -109,6 +119,8 @@ class _Judge:
                 return self._semaphore_set(obj, attach)
             case PosixShm() | PosixSem() | PosixMq():
                 return self._posix(obj, attach)
+            case Pipe() | Fifo() | Memfd() | SharedAnon() | SharedFile():
+                return _kernel_frees(obj, attach, _FREED[obj.kind])
             case _:
                 assert_never(obj)
 
@@ -188,6 +200,8 @@ class _Judge:
     # POSIX ---------------------------------------------------------------------------------
 
     def _posix(self, entry: PosixShm | PosixSem | PosixMq, attach: AttachMap) -> Verdict:
+        if isinstance(entry, PosixShm) and entry.deleted:
+            return _kernel_frees(entry, attach, DELETED_FREED)
         if entry.type is not FileType.FILE:
             return _in_use(f"a {entry.type.value}, not a shared memory object: never removed")
         seen = who_uses(entry, attach)
@@ -268,6 +282,10 @@ def last_used(obj: IpcObject) -> int | None:
             return latest_time(obj.otime, obj.ctime)
         case PosixShm() | PosixSem() | PosixMq():
             return max(obj.mtime_ns, obj.ctime_ns or 0) // 1_000_000_000
+        case Memfd() | SharedFile() | SharedAnon():
+            return None if obj.mtime_ns is None else obj.mtime_ns // 1_000_000_000
+        case Pipe() | Fifo():
+            return None
         case _:
             assert_never(obj)
 
@@ -295,6 +313,35 @@ def _waiting_members(counts: list[tuple[int, int]]) -> str:
         if zcnt:
             parts.append(f"member {num}: {zcnt} waiting for zero")
     return "; ".join(parts)
+
+
+PIPE_FREED = "not a leak: the kernel frees a pipe when its last end is closed; nothing to remove"
+UNNAMED_FREED = (
+    "not a leak: no directory names it, and the kernel frees it when the last process "
+    "holding or mapping it lets go (or exits); nothing to remove"
+)
+DELETED_FREED = (
+    "not a leak: deleted from /dev/shm, its memory stays only while a process holds or maps "
+    "it, and the kernel frees it when the last one lets go (or exits); nothing to remove"
+)
+FILE_MAPPED = (
+    "a regular file mapped MAP_SHARED: its mappings end with their processes, and the file "
+    "is no IPC object shmtop removes"
+)
+
+_FREED = {
+    Kind.PIPE: PIPE_FREED, Kind.FIFO: PIPE_FREED, Kind.MEMFD: UNNAMED_FREED,
+    Kind.SHARED_ANON: UNNAMED_FREED, Kind.SHARED_FILE: FILE_MAPPED,
+}  # fmt: skip
+
+
+def _kernel_frees(obj: IpcObject, attach: AttachMap, why: str) -> Verdict:
+    """Never leaked (see the module): who keeps it, and that it goes with them."""
+    users = attach.attachers.get(obj.ref, ())
+    if users and not any(a.maps for a in users) and not any(a.waiting for a in users):
+        held = ", ".join(_user_text(a.comm, a.pid, False) for a in users[:3])
+        return Verdict(False, (f"held only by descriptors of {held}: it dies with them", why))
+    return Verdict(False, (*who_uses(obj, attach), why))
 
 
 def _evidence_first(judged: Verdict, doubt: Verdict | None) -> Verdict:

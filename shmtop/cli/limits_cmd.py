@@ -18,7 +18,7 @@ from shmtop.export import (
     usage_json,
 )
 from shmtop.humanize import human_bytes
-from shmtop.model import ALL_KINDS, Limits, UsageItem, is_unlimited
+from shmtop.model import LISTED_KINDS, Limits, UsageItem, is_unlimited
 from shmtop.model.namespace import Namespace
 from shmtop.names import escape_text
 
@@ -64,7 +64,7 @@ _FIELDS = {field.name: field for field in LIMIT_FIELDS}
 
 
 def run(args: argparse.Namespace) -> int:
-    snapshot = collect_for(args, ALL_KINDS, attachers=False)
+    snapshot = collect_for(args, LISTED_KINDS, attachers=False)
     places = [ns for ns in snapshot.namespaces if ns.limits is not None] or None
     if args.json:
         document = {

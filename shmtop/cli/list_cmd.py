@@ -15,6 +15,7 @@ from shmtop.cli.table import render_table
 from shmtop.columns import COLUMN_BY_ID, NAMESPACE, Context, namespace_names
 from shmtop.export import snapshot_json
 from shmtop.model import ALL_KINDS, Snapshot
+from shmtop.model.kinds import spec_of
 
 LISTED = tuple(
     COLUMN_BY_ID[c]
@@ -28,6 +29,9 @@ def run(args: argparse.Namespace) -> int:
     if args.kinds and set(snapshot.unavailable) >= set(kinds):
         raise CliError("; ".join(dict.fromkeys(snapshot.unavailable.values())))
     only = None if args.pid is None else _used_by(snapshot, args.pid, args.procfs)
+    if not args.kinds:
+        shown = worth_listing(snapshot)
+        only = shown if only is None else only & shown
     if args.json:
         chosen = [o for o in snapshot.objects if only is None or o.ref in only]
         judged = verdicts(snapshot, objects=chosen) if snapshot.attach is not None else {}
@@ -42,6 +46,12 @@ def _used_by(snapshot: Snapshot, pid: int, procfs: str) -> set[str]:
     if not os.path.exists(f"{procfs}/{pid}"):
         raise CliError(f"no process {pid}")
     return used_by(snapshot, pid)
+
+
+def worth_listing(snapshot: Snapshot) -> set[str]:
+    """What `list` shows without --kind: every object, but idle pipes (a host has hundreds,
+    each with its reader and writer present and nothing waiting); `--kind pipe` lists them."""
+    return {obj.ref for obj in snapshot.objects if spec_of(obj).listed_by_default(obj)}
 
 
 def render_list(snapshot: Snapshot, only: set[str] | None = None) -> str:

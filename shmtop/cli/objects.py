@@ -7,13 +7,17 @@ from dataclasses import replace
 
 from shmtop.cli.errors import EXIT_USAGE, CliError
 from shmtop.cli.scope import collect_labelled, label_for
-from shmtop.model import IpcObject, PosixEntry, Snapshot
+from shmtop.model import FoundObject, IpcObject, Pipe, PosixEntry, PosixShm, Snapshot
+from shmtop.model.found import Fifo, SharedMemory
+from shmtop.model.kinds import KINDS
 from shmtop.model.refs import Ref, parse_ref
 
 
 def find_object(args: argparse.Namespace, text: str, attachers: bool) -> tuple[Snapshot, IpcObject]:
     """The snapshot (of the reference's kind) and the object; CliError if there is none."""
     ref = reference(args, text)
+    found_in_processes = KINDS[ref.kind].found or ref.deleted  # only a walk finds them
+    attachers = attachers or found_in_processes
     snapshot = collect_labelled(args, [ref.ns], [ref.kind], attachers=attachers)
     return snapshot, find_in(snapshot, ref, text)
 
@@ -46,6 +50,14 @@ def find_in(snapshot: Snapshot, ref: Ref, text: str) -> IpcObject:
 def _is(obj: IpcObject, ref: Ref) -> bool:
     if obj.kind is not ref.kind or obj.ns != ref.ns:
         return False
+    if isinstance(obj, Pipe | Fifo | SharedMemory):
+        return _is_found(obj, ref)
+    if isinstance(obj, PosixShm) and (obj.deleted or ref.deleted):
+        return obj.deleted and ref.deleted and (obj.name, obj.inode) == (ref.name, ref.id)
     if isinstance(obj, PosixEntry):
         return obj.name == ref.name
     return obj.id == ref.id
+
+
+def _is_found(obj: FoundObject, ref: Ref) -> bool:
+    return obj.inode == ref.id and (ref.dev is None or obj.dev == ref.dev)

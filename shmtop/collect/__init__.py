@@ -1,6 +1,8 @@
 """The collector: one typed Snapshot of every IPC object, limit and usage figure on the host.
 
-`collect_snapshot()` reads everything once. A `Collector` kept between calls (as the dashboard
+`collect_snapshot()` reads everything once: the kinds listed from tables and directories by
+default, and the kinds found in processes (pipes, memfd, shared mappings) when asked for, with
+a walk over /proc. A `Collector` kept between calls (as the dashboard
 does) remembers each /proc/sysvipc line it has parsed, so a poll re-parses only changed lines.
 Trouble with one object (it vanished, it cannot be read) never fails the whole collection;
 trouble with a whole source (not mounted, unreadable) is reported in `Snapshot.unavailable`.
@@ -15,11 +17,15 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from shmtop.attach import ProcessFinder, scan_attachers
+from shmtop.attach.pipes import PipeFinder
+from shmtop.attach.shared import SharedMemoryFinder
+from shmtop.collect.found import with_found
 from shmtop.collect.limits import read_limits
 from shmtop.collect.sources import Source, listed_sources
 from shmtop.collect.usage import usage_of
 from shmtop.collect.users import resolve_users
-from shmtop.model import ALL_KINDS, AttachMap, IpcObject, Kind, Snapshot
+from shmtop.model import LISTED_KINDS, AttachMap, IpcObject, Kind, Snapshot
+from shmtop.model.kinds import KINDS
 from shmtop.model.roots import Roots
 from shmtop.namespaces.discover import own_namespace
 
@@ -27,7 +33,7 @@ __all__ = ["Collector", "Roots", "collect_snapshot"]
 
 
 def collect_snapshot(
-    roots: Roots | None = None, kinds: Iterable[Kind] = ALL_KINDS, attachers: bool = False
+    roots: Roots | None = None, kinds: Iterable[Kind] = LISTED_KINDS, attachers: bool = False
 ) -> Snapshot:
     """Read the host's IPC state once (and, with `attachers`, who uses each object)."""
     return Collector(roots, kinds).collect(attachers)
@@ -41,7 +47,12 @@ class FoundInProcesses(NamedTuple):
     make: Callable[[Roots], ProcessFinder]
 
 
-PROCESS_SOURCES: tuple[FoundInProcesses, ...] = ()  # none yet: every kind is listed
+PROCESS_SOURCES: tuple[FoundInProcesses, ...] = (
+    FoundInProcesses(PipeFinder.kinds, PipeFinder),
+    # memfd, shared mappings, and /dev/shm files deleted while held (posix-shm)
+    FoundInProcesses(SharedMemoryFinder.kinds, SharedMemoryFinder),
+)
+NOT_SCANNED = "found only by a walk over /proc, which this collection did not make"
 
 
 class Collector:
@@ -53,7 +64,7 @@ class Collector:
     def __init__(
         self,
         roots: Roots | None = None,
-        kinds: Iterable[Kind] = ALL_KINDS,
+        kinds: Iterable[Kind] = LISTED_KINDS,
         found_in_processes: Sequence[FoundInProcesses] = PROCESS_SOURCES,
     ) -> None:
         self.roots = roots or Roots()
@@ -68,23 +79,24 @@ class Collector:
         finds the kinds that live in processes."""
         snapshot = self._collect()
         if not attachers:
-            return snapshot
+            return self._not_scanned(snapshot)
         finders = [source.make(self.roots) for source in self.found_in_processes]
         attach = scan_attachers(snapshot, self.roots.procfs, finders)
-        snapshot = self._with_found(snapshot, finders)
-        users = resolve_users(_all_uids(snapshot, attach))
-        return replace(snapshot, attach=attach, users=users)
+        snapshot = replace(snapshot, attach=attach)
+        if finders:
+            snapshot = with_found(snapshot, [finder.found() for finder in finders])
+            snapshot = replace(snapshot, usage=usage_of(snapshot))
+        assert snapshot.attach is not None
+        users = resolve_users(_all_uids(snapshot, snapshot.attach))
+        return replace(snapshot, users=users)
 
-    def _with_found(self, snapshot: Snapshot, finders: list[ProcessFinder]) -> Snapshot:
-        if not finders:
+    def _not_scanned(self, snapshot: Snapshot) -> Snapshot:
+        """Kinds found in processes are unknown without the walk: unavailable, not none."""
+        missing = {k for source in self.found_in_processes for k in source.kinds if KINDS[k].found}
+        if not missing & self.kinds:
             return snapshot
-        by_kind = dict(snapshot.by_kind)
-        for finder in finders:
-            for kind, objects in finder.found().items():
-                if kind in self.kinds:
-                    by_kind[kind] = (*by_kind.get(kind, ()), *objects)
-        found = replace(snapshot, by_kind=by_kind)
-        return replace(found, usage=usage_of(found))
+        unavailable = {**snapshot.unavailable, **dict.fromkeys(missing & self.kinds, NOT_SCANNED)}
+        return replace(snapshot, unavailable=unavailable)
 
     def _collect(self) -> Snapshot:
         started = time.time()
@@ -107,10 +119,10 @@ class Collector:
         return replace(
             snapshot,
             usage=usage_of(snapshot),
-            users=resolve_users(obj.uid for obj in snapshot.objects),
+            users=resolve_users(obj.uid for obj in snapshot.objects if obj.uid is not None),
         )
 
 
 def _all_uids(snapshot: Snapshot, attach: AttachMap) -> Iterator[int]:
-    yield from (obj.uid for obj in snapshot.objects)
+    yield from (obj.uid for obj in snapshot.objects if obj.uid is not None)
     yield from (p.uid for p in attach.processes.values() if p.uid is not None)

@@ -18,7 +18,7 @@ from shmtop.attach import scan_attachers
 from shmtop.collect import Collector
 from shmtop.collect.mqueue import mqueue_device_at
 from shmtop.collect.users import resolve_users
-from shmtop.model import ALL_KINDS, IpcObject, Kind, Snapshot, UsageItem
+from shmtop.model import ALL_KINDS, LISTED_KINDS, IpcObject, Kind, Snapshot, UsageItem
 from shmtop.model.namespace import Namespace
 from shmtop.model.roots import Roots
 from shmtop.names import escape_text
@@ -40,7 +40,7 @@ def collect_everywhere(
     """Every namespace's objects in one snapshot (`namespaces` says which were read, with
     each one's usage and what could not be read), and, with `attachers`, who uses what.
     `within`: only the namespaces it accepts (the host's objects only if it accepts it)."""
-    roots, wanted = roots or Roots(), frozenset(kinds)
+    roots, wanted = roots or Roots(), frozenset(kinds) & frozenset(LISTED_KINDS)  # see README
     places = [ns for ns in discover(roots.procfs) if ns.own or _holds_anything(ns)]
     places = [ns for ns in places if within is None or within(ns)]
     host = any(ns.own for ns in places)
@@ -64,7 +64,8 @@ def collect_everywhere(
         unavailable=own.unavailable if namespaces == [own_ns(namespaces)] else _where(namespaces),
     )  # fmt: skip
     if not attachers:
-        return replace(snapshot, users=resolve_users(o.uid for o in snapshot.objects))
+        known = (o.uid for o in snapshot.objects if o.uid is not None)
+        return replace(snapshot, users=resolve_users(known))
     attach = scan_attachers(snapshot, roots.procfs)
     uids = [*(o.uid for o in snapshot.objects), *(p.uid for p in attach.processes.values())]
     return replace(snapshot, attach=attach, users=resolve_users(u for u in uids if u is not None))

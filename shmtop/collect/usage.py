@@ -9,10 +9,12 @@ from shmtop.model import (
     ALL_KINDS,
     Kind,
     Limits,
+    PipeLike,
     PosixEntry,
     PosixMq,
     PosixSem,
     PosixShm,
+    SharedMemory,
     Snapshot,
     SysvMsg,
     SysvSem,
@@ -87,7 +89,15 @@ def sysv_sem_usage(sets: Sequence[SysvSem], limits: Limits) -> Counted:
 
 
 def posix_shm_usage(files: Sequence[PosixShm], limits: Limits) -> Counted:
-    return posix_file_usage(Kind.POSIX_SHM, "POSIX shared memory objects", files)
+    named = [f for f in files if not f.deleted]
+    found = posix_file_usage(Kind.POSIX_SHM, "POSIX shared memory objects", named)
+    if len(named) < len(files):  # deleted files only appear where a walk found them
+        deleted = [f for f in files if f.deleted]
+        found["posix-shm.deleted"] = UsageItem(
+            sum(f.allocated for f in deleted), None, "bytes",
+            "/dev/shm files deleted but still held or mapped: memory allocated",
+        )  # fmt: skip
+    return found
 
 
 def posix_sem_usage(files: Sequence[PosixSem], limits: Limits) -> Counted:
@@ -137,6 +147,31 @@ def dev_shm_usage(limits: Limits) -> Counted:
     }
 
 
+def pipe_usage(kind: Kind, label: str) -> Callable[[Sequence[PipeLike], Limits], Counted]:
+    def usage(pipes: Sequence[PipeLike], limits: Limits) -> Counted:
+        return {
+            f"{kind}.objects": UsageItem(len(pipes), None, "count", label),
+            f"{kind}.buffered": _unlimited_sum(
+                [p.buffered for p in pipes], "bytes", f"{label}: bytes waiting"
+            ),
+        }
+
+    return usage
+
+
+def shared_usage(kind: Kind, label: str) -> Callable[[Sequence[SharedMemory], Limits], Counted]:
+    def usage(objects: Sequence[SharedMemory], limits: Limits) -> Counted:
+        return {
+            f"{kind}.objects": UsageItem(len(objects), None, "count", label),
+            f"{kind}.bytes": _unlimited_sum([o.size for o in objects], "bytes", f"{label}: size"),
+            f"{kind}.allocated": _unlimited_sum(
+                [o.allocated for o in objects], "bytes", f"{label}: memory allocated"
+            ),
+        }
+
+    return usage
+
+
 USAGE: Mapping[Kind, Callable[[Any, Limits], Counted]] = {
     Kind.SYSV_SHM: sysv_shm_usage,
     Kind.SYSV_MSG: sysv_msg_usage,
@@ -144,4 +179,9 @@ USAGE: Mapping[Kind, Callable[[Any, Limits], Counted]] = {
     Kind.POSIX_SHM: posix_shm_usage,
     Kind.POSIX_SEM: posix_sem_usage,
     Kind.POSIX_MQ: posix_mq_usage,
+    Kind.PIPE: pipe_usage(Kind.PIPE, "pipes"),
+    Kind.FIFO: pipe_usage(Kind.FIFO, "FIFOs open"),
+    Kind.MEMFD: shared_usage(Kind.MEMFD, "memfd objects"),
+    Kind.SHARED_FILE: shared_usage(Kind.SHARED_FILE, "files mapped MAP_SHARED"),
+    Kind.SHARED_ANON: shared_usage(Kind.SHARED_ANON, "anonymous shared memory"),
 }

@@ -23,7 +23,7 @@ from shmtop.collect import collect_snapshot
 from shmtop.demo import workers
 from shmtop.demo.processes import spawn, stop_all
 from shmtop.libc import sem_create, sem_remove, sem_set_value
-from shmtop.model import PosixEntry
+from shmtop.model import PosixEntry, SysvMsg, SysvSem, SysvShm
 
 SEMSET_MEMBERS = 5
 BACKLOG_BYTES = 2048  # fills in seconds, so the dashboard soon shows it nearly full
@@ -216,6 +216,6 @@ def _identities() -> dict[str, tuple[object, ...]]:
     for obj in collect_snapshot().objects:
         if isinstance(obj, PosixEntry):
             found[obj.ref] = (obj.dev, obj.inode)
-        else:
+        elif isinstance(obj, SysvShm | SysvMsg | SysvSem):
             found[obj.ref] = (obj.key, obj.cuid, obj.ctime)
     return found

@@ -13,14 +13,20 @@ from typing import Protocol, assert_never, runtime_checkable
 from shmtop.errors import Unsupported, from_errno
 from shmtop.inspect.hexdump import hexdump_lines
 from shmtop.inspect.posix import PosixReader
+from shmtop.inspect.shared import SharedReader
 from shmtop.inspect.sysv import SysvReader
 from shmtop.libc import MessageCopier, sem_members, sem_pids, sem_waiting
 from shmtop.model import (
     AttachMap,
+    Fifo,
     IpcObject,
+    Memfd,
+    Pipe,
     PosixMq,
     PosixSem,
     PosixShm,
+    SharedAnon,
+    SharedFile,
     SysvMsg,
     SysvSem,
     SysvShm,
@@ -90,9 +96,13 @@ def open_reader(obj: IpcObject, attach: AttachMap | None, roots: Roots | None = 
         case SysvShm():
             mappers = [a.pid for a in attach.attachers.get(obj.ref, ()) if a.maps] if attach else []
             return SysvReader(obj, mappers, roots.procfs)
+        case PosixShm() if obj.deleted:
+            return SharedReader(obj.ref, obj.dev, obj.inode, obj.places, roots.procfs)
         case PosixShm() | PosixSem():
             return PosixReader(obj, roots.path(obj))
-        case SysvMsg() | SysvSem() | PosixMq():
+        case Memfd() | SharedFile() | SharedAnon():
+            return SharedReader(obj.ref, obj.dev, obj.inode, obj.places, roots.procfs)
+        case SysvMsg() | SysvSem() | PosixMq() | Pipe() | Fifo():
             raise AssertionError(f"{obj.kind} holds no bytes")  # its table entry says so
         case _:
             assert_never(obj)
@@ -115,8 +125,11 @@ def listed_contents(obj: IpcObject) -> list[Member] | list[Message]:
             return set_members(obj)
         case SysvMsg():
             return peek_messages(obj)
-        case SysvShm() | PosixShm() | PosixSem() | PosixMq():
+        case (SysvShm() | PosixShm() | PosixSem() | PosixMq() | Memfd() | SharedFile()
+              | SharedAnon()):  # fmt: skip
             raise Unsupported(f"{obj.ref} holds bytes: `shmtop dump {obj.ref}` shows them")
+        case Pipe() | Fifo():
+            raise Unsupported(spec.contents_note)
         case _:
             assert_never(obj)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from shmtop.clean.stale import last_used
-from shmtop.model import FileType, IpcObject, Kind, PosixEntry, SysvShm, Verdict
+from shmtop.model import FileType, IpcObject, Kind, PosixEntry, SharedMemory, SysvShm, Verdict
 from shmtop.model.kinds import KINDS
 from shmtop.model.verdict import Doubt
 
@@ -33,6 +33,10 @@ def _file_allocated(entry: PosixEntry) -> int:
     return entry.allocated
 
 
+def _shared_allocated(memory: SharedMemory) -> int | None:
+    return memory.allocated
+
+
 class Measures(NamedTuple):
     """How to read a kind's bytes: what an object holds (`shmtop_object_bytes`) and the
     memory it really uses (`shmtop_allocated_bytes`); None where the kind has no such figure."""
@@ -48,6 +52,11 @@ MEASURES: Mapping[Kind, Measures] = {
     Kind.POSIX_SHM: Measures(held=_held, allocated=_file_allocated),
     Kind.POSIX_SEM: Measures(held=None, allocated=_file_allocated),  # a 32-byte sem_t
     Kind.POSIX_MQ: Measures(held=_held, allocated=None),  # bytes queued; no blocks on mqueue
+    Kind.PIPE: Measures(held=_held, allocated=None),  # bytes waiting
+    Kind.FIFO: Measures(held=_held, allocated=None),
+    Kind.MEMFD: Measures(held=_held, allocated=_shared_allocated),
+    Kind.SHARED_FILE: Measures(held=_held, allocated=_shared_allocated),  # page cache, too
+    Kind.SHARED_ANON: Measures(held=_held, allocated=_shared_allocated),
 }
 
 

@@ -6,6 +6,19 @@ tells an object apart from a later one at its id or name; `roots`: where objects
 `refs`: the references that name them.
 """
 
+from shmtop.model.found import (
+    Endpoint,
+    Fifo,
+    FoundObject,
+    MappedBy,
+    Memfd,
+    Pipe,
+    PipeLike,
+    SharedAnon,
+    SharedFile,
+    SharedMemory,
+)
+from shmtop.model.kind import FOUND_KINDS, LISTED_KINDS
 from shmtop.model.limits import UNLIMITED_FROM, Limits, TmpfsStats, UsageItem, is_unlimited
 from shmtop.model.objects import (
     ALL_KINDS,
@@ -26,19 +39,31 @@ from shmtop.model.verdict import Verdict
 
 __all__ = [
     "ALL_KINDS",
+    "FOUND_KINDS",
+    "LISTED_KINDS",
     "UNLIMITED_FROM",
     "AttachMap",
     "Attacher",
+    "Endpoint",
+    "Fifo",
     "FileType",
+    "FoundObject",
     "IpcObject",
     "Kind",
     "Limits",
+    "MappedBy",
+    "Memfd",
     "PidLife",
+    "Pipe",
+    "PipeLike",
     "PosixEntry",
     "PosixMq",
     "PosixSem",
     "PosixShm",
     "ProcessUse",
+    "SharedAnon",
+    "SharedFile",
+    "SharedMemory",
     "Snapshot",
     "SysvMsg",
     "SysvSem",

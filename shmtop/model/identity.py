@@ -74,6 +74,11 @@ POSIX_QUEUE = Identity(  # a queue's ctime moves whenever its status is read: no
     lambda q: (q.dev, q.inode, q.mtime_ns),
 )
 
+FOUND = Identity(  # pipes, memfd, mappings: an inode is not reused while anything holds it
+    ("dev", "inode"),
+    lambda o: (o.dev, o.inode),
+)
+
 
 def encode_identity(ref: str, values: tuple[int | None, ...]) -> str:
     """The opaque string scripts pass back to `rm --identity`: the reference and the values,

@@ -8,12 +8,23 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from shmtop.model.contents import Member, Message
+from shmtop.model.found import (
+    Endpoint,
+    Fifo,
+    Memfd,
+    PipeLike,
+    SharedAnon,
+    SharedFile,
+    SharedMemory,
+    seal_names,
+)
 from shmtop.model.objects import (
     IpcObject,
     Kind,
     PosixEntry,
     PosixMq,
     PosixSem,
+    PosixShm,
     SysvMsg,
     SysvSem,
     SysvShm,
@@ -73,6 +84,12 @@ def _posix_entry(e: PosixEntry, users: Mapping[int, str | None]) -> Json:
     }  # fmt: skip
 
 
+def _posix_shm(e: PosixShm, users: Mapping[int, str | None]) -> Json:
+    found = _posix_entry(e, users)
+    found["deleted"] = e.deleted
+    return found
+
+
 def _posix_sem(s: PosixSem, users: Mapping[int, str | None]) -> Json:
     found = _posix_entry(s, users)
     found["value"] = s.value
@@ -89,6 +106,75 @@ def _posix_mq(q: PosixMq, users: Mapping[int, str | None]) -> Json:
         notify=q.notify, signo=q.signo, notify_pid=q.notify_pid,
     )  # fmt: skip
     return found
+
+
+def _found_base(o: PipeLike | SharedMemory, users: Mapping[int, str | None]) -> Json:
+    name = o.name if isinstance(o, SharedMemory) else None
+    return {
+        "kind": o.kind.value, "ref": o.ref, "id": None,
+        "name": None if name is None else name.decode("utf-8", "replace"),
+        "name_hex": None if name is None else name.hex(), "key": None,
+        "uid": o.uid, "owner": None if o.uid is None else json_text(users.get(o.uid)),
+        "gid": o.gid, "mode": None if o.mode is None else _MODES[o.mode],
+        "size": KIND_SIZE[o.kind](o), "dev": o.dev, "inode": o.inode,
+    }  # fmt: skip
+
+
+def _pipe(p: PipeLike, users: Mapping[int, str | None]) -> Json:
+    found = _found_base(p, users)
+    found.update(
+        endpoints=[endpoint_json(e) for e in p.endpoints], buffered=p.buffered,
+        capacity=p.capacity, state=p.state, readers=p.readers, writers=p.writers,
+        fill_problem=p.note,
+    )  # fmt: skip
+    return found
+
+
+def _fifo(f: Fifo, users: Mapping[int, str | None]) -> Json:
+    found = _pipe(f, users)
+    found.update(path=f.path.decode("utf-8", "replace"), path_hex=f.path.hex())
+    return found
+
+
+def endpoint_json(e: Endpoint) -> Json:
+    return {"pid": e.pid, "comm": json_text(e.comm), "uid": e.uid, "fd": e.fd, "mode": e.mode,
+            "blocked": e.blocked}  # fmt: skip
+
+
+def _shared(m: SharedMemory, users: Mapping[int, str | None]) -> Json:
+    found = _found_base(m, users)
+    found.update(
+        allocated=m.allocated, mtime=None if m.mtime_ns is None else m.mtime_ns / 1e9,
+        mapped=[{"pid": b.pid, "mappings": b.mappings, "bytes": b.bytes} for b in m.mapped],
+    )  # fmt: skip
+    return found
+
+
+def _memfd(m: Memfd, users: Mapping[int, str | None]) -> Json:
+    found = _shared(m, users)
+    found.update(seals=m.seals, seal_names=None if m.seals is None else list(seal_names(m.seals)))
+    return found
+
+
+def _shared_file(m: SharedFile, users: Mapping[int, str | None]) -> Json:
+    found = _shared(m, users)
+    found["deleted"] = m.deleted
+    found["writable"] = m.writable
+    return found
+
+
+def _shared_anon(m: SharedAnon, users: Mapping[int, str | None]) -> Json:
+    found = _shared(m, users)
+    if not m.name:  # /dev/zero (deleted): unnamed
+        found["name"] = found["name_hex"] = None
+    return found
+
+
+KIND_SIZE: Mapping[Kind, Callable[[Any], int | None]] = {
+    Kind.PIPE: lambda p: p.buffered, Kind.FIFO: lambda p: p.buffered,
+    Kind.MEMFD: lambda m: m.size, Kind.SHARED_FILE: lambda m: m.size,
+    Kind.SHARED_ANON: lambda m: m.size,
+}  # fmt: skip
 
 
 class _OctalModes(dict[int, str]):
@@ -121,7 +207,12 @@ KIND_JSON: Mapping[Kind, Callable[[Any, Mapping[int, str | None]], Json]] = {
     Kind.SYSV_SHM: _sysv_shm,
     Kind.SYSV_MSG: _sysv_msg,
     Kind.SYSV_SEM: _sysv_sem,
-    Kind.POSIX_SHM: _posix_entry,
+    Kind.POSIX_SHM: _posix_shm,
     Kind.POSIX_SEM: _posix_sem,
     Kind.POSIX_MQ: _posix_mq,
+    Kind.PIPE: _pipe,
+    Kind.FIFO: _fifo,
+    Kind.MEMFD: _memfd,
+    Kind.SHARED_FILE: _shared_file,
+    Kind.SHARED_ANON: _shared_anon,
 }

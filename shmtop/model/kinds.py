@@ -12,7 +12,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from shmtop.model.found import Fifo, Memfd, Pipe, PipeLike, SharedAnon, SharedFile, SharedMemory
 from shmtop.model.identity import (
+    FOUND,
     POSIX_FILE,
     POSIX_QUEUE,
     QUEUE,
@@ -43,6 +45,7 @@ class Address(enum.StrEnum):
 
     ID = "id"
     NAME = "name"
+    INODE = "inode"  # `KIND:INODE`, or `KIND:MAJOR.MINOR:INODE` (shmtop.model.found)
 
 
 class Contents(enum.StrEnum):
@@ -60,6 +63,7 @@ class MappedAs(enum.StrEnum):
 
     SHMID = "shmid"
     FILE = "file"
+    FOUND = "found"  # found in processes: the walk that finds it names its users
     NOT = "not"
 
 
@@ -98,6 +102,14 @@ class KindSpec:
     recorded_pids: Callable[[Any], tuple[RecordedPid, ...]]
     key: Callable[[Any], int | None]  # its System V key
     identity: Identity  # what tells it from a later object at its id or name
+    # Whether `shmtop list` shows it without --kind: a host has hundreds of idle pipes
+    listed_by_default: Callable[[Any], bool] = lambda obj: True
+    removable: bool = True  # False: the kernel frees it by itself, nothing to remove
+
+    @property
+    def found(self) -> bool:
+        """Found in processes by the walk over /proc, not listed from a table or directory."""
+        return self.mapped_as is MappedAs.FOUND
 
 
 def spec_of(obj: IpcObject) -> KindSpec:
@@ -171,6 +183,38 @@ def _file_size(e: PosixShm) -> int | None:
     return e.size if e.type is FileType.FILE else None
 
 
+def _stuck(p: PipeLike) -> bool:
+    """A pipe worth a line by default: bytes wait in it, or a writer sleeps on it. An empty
+    pipe with a reader asleep is every shell pipeline between two lines of output."""
+    return bool(p.buffered) or bool(p.blocked("w"))
+
+
+def _buffered(p: PipeLike) -> int | None:
+    return p.buffered
+
+
+def _ends(p: PipeLike) -> int:
+    return len(p.endpoints)
+
+
+def _shared_size(m: SharedMemory) -> int | None:
+    return m.size
+
+
+def _mappers(m: SharedMemory) -> int:
+    return len(m.mapped)
+
+
+def _shared_mtime(m: SharedMemory) -> float | None:
+    return None if m.mtime_ns is None else m.mtime_ns / 1e9
+
+
+def _never(obj: Any) -> None:
+    return None
+
+
+_PIPE_NOTE = "bytes waiting and capacity only: reading a pipe's bytes would take them"
+_FOUND_BYTES = "its bytes, read through a process that maps or holds it (root), unchanged"
 _QUEUE_NOTE = "a POSIX queue's messages cannot be read without taking them off it"
 
 KINDS: Mapping[Kind, KindSpec] = {
@@ -218,5 +262,42 @@ KINDS: Mapping[Kind, KindSpec] = {
         contents=Contents.MESSAGES, contents_note=_QUEUE_NOTE, contents_readable=False,
         size=lambda q: q.qsize, use=lambda q: q.curmsgs, changed_at=_modified,
         recorded_pids=_notify_pid, key=_no_key, identity=POSIX_QUEUE,
+    ),
+    Kind.PIPE: KindSpec(
+        Kind.PIPE, Pipe, "pipe", "Pipes", Address.INODE,
+        attachable=True, mapped_as=MappedAs.FOUND, waitable=True, contents=Contents.NONE,
+        contents_note=_PIPE_NOTE, contents_readable=False,
+        size=_buffered, use=_ends, changed_at=_never,
+        recorded_pids=_none, key=_no_key, identity=FOUND,
+        listed_by_default=_stuck, removable=False,
+    ),
+    Kind.FIFO: KindSpec(
+        Kind.FIFO, Fifo, "FIFO (named pipe)", "FIFOs", Address.INODE,
+        attachable=True, mapped_as=MappedAs.FOUND, waitable=True, contents=Contents.NONE,
+        contents_note=_PIPE_NOTE, contents_readable=False,
+        size=_buffered, use=_ends, changed_at=_never,
+        recorded_pids=_none, key=_no_key, identity=FOUND, removable=False,
+    ),
+    Kind.MEMFD: KindSpec(
+        Kind.MEMFD, Memfd, "memfd object (memfd_create)", "memfd", Address.INODE,
+        attachable=True, mapped_as=MappedAs.FOUND, waitable=False, contents=Contents.BYTES,
+        contents_note=_FOUND_BYTES, contents_readable=True,
+        size=_shared_size, use=_mappers, changed_at=_shared_mtime,
+        recorded_pids=_none, key=_no_key, identity=FOUND, removable=False,
+    ),
+    Kind.SHARED_FILE: KindSpec(
+        Kind.SHARED_FILE, SharedFile, "file mapped MAP_SHARED", "Shared files", Address.INODE,
+        attachable=True, mapped_as=MappedAs.FOUND, waitable=False, contents=Contents.BYTES,
+        contents_note=_FOUND_BYTES, contents_readable=True,
+        size=_shared_size, use=_mappers, changed_at=_shared_mtime,
+        recorded_pids=_none, key=_no_key, identity=FOUND, removable=False,
+        listed_by_default=lambda f: f.writable,
+    ),
+    Kind.SHARED_ANON: KindSpec(
+        Kind.SHARED_ANON, SharedAnon, "anonymous shared memory", "Shared anon", Address.INODE,
+        attachable=True, mapped_as=MappedAs.FOUND, waitable=False, contents=Contents.BYTES,
+        contents_note=_FOUND_BYTES, contents_readable=True,
+        size=_shared_size, use=_mappers, changed_at=_shared_mtime,
+        recorded_pids=_none, key=_no_key, identity=FOUND, removable=False,
     ),
 }  # fmt: skip

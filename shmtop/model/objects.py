@@ -6,38 +6,34 @@ Nothing here formats, colours or escapes: sizes are bytes, times are epoch secon
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from shmtop.model.found import Fifo, Memfd, Pipe, SharedAnon, SharedFile
+from shmtop.model.kind import ALL_KINDS, LISTED_KINDS, FileType, Kind
 from shmtop.names import escape_name
 
-
-class Kind(enum.StrEnum):
-    """The six kinds of IPC object, named as in references (`sysv-shm:32769`)."""
-
-    SYSV_SHM = "sysv-shm"
-    SYSV_MSG = "sysv-msg"
-    SYSV_SEM = "sysv-sem"
-    POSIX_SHM = "posix-shm"
-    POSIX_SEM = "posix-sem"
-    POSIX_MQ = "posix-mq"
-
-
-ALL_KINDS: tuple[Kind, ...] = tuple(Kind)
-
-
-class FileType(enum.StrEnum):
-    """What an entry of /dev/shm or /dev/mqueue is, from lstat (never followed)."""
-
-    FILE = "file"
-    DIRECTORY = "directory"
-    SYMLINK = "symlink"
-    FIFO = "fifo"
-    SOCKET = "socket"
-    CHAR_DEVICE = "char-device"
-    BLOCK_DEVICE = "block-device"
-    UNKNOWN = "unknown"
+__all__ = [
+    "ALL_KINDS",
+    "LISTED_KINDS",
+    "Fifo",
+    "FileType",
+    "IpcObject",
+    "Kind",
+    "Memfd",
+    "Pipe",
+    "PosixEntry",
+    "PosixMq",
+    "PosixSem",
+    "PosixShm",
+    "SharedAnon",
+    "SharedFile",
+    "SysvMsg",
+    "SysvSem",
+    "SysvShm",
+    "posix_ref",
+    "sysv_ref",
+]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +148,14 @@ class PosixShm(PosixEntry):
     """A POSIX shared memory object: an entry of /dev/shm not named sem.*."""
 
     kind: ClassVar[Kind] = Kind.POSIX_SHM
+    deleted: bool = False  # unlinked, still held open or mapped: found in processes
+    # where a deleted one can still be read under /proc: (pid, "fd/N" or "map_files/A-B")
+    places: tuple[tuple[int, str], ...] = field(default=(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        PosixEntry.__post_init__(self)
+        if self.deleted:  # a later file may have its name: the inode tells them apart
+            object.__setattr__(self, "ref", f"{self.ref}{DELETED_MARK}{self.inode}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +185,13 @@ class PosixMq(PosixEntry):
     msgsize: int | None = None
 
 
-IpcObject = SysvShm | SysvMsg | SysvSem | PosixShm | PosixSem | PosixMq
+IpcObject = (
+    SysvShm | SysvMsg | SysvSem | PosixShm | PosixSem | PosixMq
+    | Pipe | Fifo | Memfd | SharedFile | SharedAnon
+)  # fmt: skip
+
+
+DELETED_MARK = "/deleted:"  # no name holds a '/': `posix-shm:/job/deleted:4242` is no name
 
 
 def sysv_ref(kind: Kind, ident: int, ns: str = "") -> str:

@@ -5,10 +5,12 @@ except for what a POSIX name itself holds (escaped as `\\xNN`)."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
+from shmtop.model.found import ON_ANY_DEVICE
 from shmtop.model.kinds import KINDS, Address
-from shmtop.model.objects import Kind
+from shmtop.model.objects import DELETED_MARK, Kind
 from shmtop.names import unescape_name
 
 
@@ -20,6 +22,8 @@ class Ref:
     id: int | None = None
     name: bytes | None = None
     ns: str = ""
+    dev: int | None = None  # kinds found in processes: `id` is the inode, on this device
+    deleted: bool = False  # `posix-shm:/NAME/deleted:INODE`: a file unlinked, still held
 
 
 def parse_ref(text: str) -> Ref:
@@ -37,7 +41,23 @@ def parse_ref(text: str) -> Ref:
         raise ValueError(f"unknown kind {kind_text!r} (one of: {known})") from None
     if KINDS[kind].address is Address.ID:
         return Ref(kind, id=_parse_id(rest), ns=ns)
+    if KINDS[kind].address is Address.INODE:
+        return _parse_inode(kind, rest, ns)
+    name, mark, inode = rest.partition(DELETED_MARK)
+    if mark and kind is Kind.POSIX_SHM:
+        return Ref(kind, id=_parse_id(inode), name=_parse_name(name), ns=ns, deleted=True)
     return Ref(kind, name=_parse_name(rest), ns=ns)
+
+
+def _parse_inode(kind: Kind, text: str, ns: str) -> Ref:
+    """`pipe:INODE`; `fifo:MAJOR.MINOR:INODE` for kinds on any filesystem."""
+    if kind not in ON_ANY_DEVICE:
+        return Ref(kind, id=_parse_id(text), ns=ns)
+    device, _, inode = text.rpartition(":")
+    major, dot, minor = device.partition(".")
+    if not (dot and major.isdigit() and minor.isdigit() and major.isascii() and minor.isascii()):
+        raise ValueError(f"{text!r} is not MAJOR.MINOR:INODE (a device and an inode)")
+    return Ref(kind, id=_parse_id(inode), ns=ns, dev=os.makedev(int(major), int(minor)))
 
 
 def _is_namespace(text: str) -> bool:

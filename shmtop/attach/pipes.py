@@ -1,0 +1,177 @@
+"""Pipes and FIFOs, found by the walk over /proc: every end each process holds, which ends
+sleep in a read or write, and how full each pipe is.
+
+An end is a descriptor: `pipe:[INODE]` for a pipe, the FIFO's path for a FIFO (told apart
+from other files by a stat of the descriptor, which opens nothing). Its mode is read from the
+descriptor's entry in /proc/PID/fd, whose permission bits say how it was opened (r-x for
+reading, -wx for writing), so no fdinfo file is read. A thread asleep in read or write on
+that descriptor (/proc/PID/task/TID/syscall) is a blocked end. The fill is read once per pipe
+after the walk (shmtop.attach.peek): never a byte taken, never an end added where that could
+change what the pipe's users see.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from shmtop.attach.finders import Found, ProcessView
+from shmtop.attach.peek import duplicate, pipe_fill
+from shmtop.attach.waits import Wait
+from shmtop.errors import NotPermitted, Vanished
+from shmtop.model import Attacher, Endpoint, Fifo, IpcObject, Kind, Pipe
+from shmtop.model.roots import Roots
+
+_PIPE_LINK = "pipe:["
+_NOT_FIFO = ("/dev/null", "/dev/pts/", "/dev/tty", "/dev/urandom", "/dev/random", "/memfd:")
+_REOPEN = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
+_NO_RIGHT = "its holders' descriptors cannot be duplicated here (ptrace rights)"
+
+
+@dataclass
+class _Seen:
+    """One pipe or FIFO as the walk saw it."""
+
+    kind: type[Pipe] | type[Fifo]
+    dev: int
+    inode: int
+    uid: int
+    gid: int
+    mode: int
+    path: bytes = b""
+    ends: list[Endpoint] = field(default_factory=list)
+
+
+class PipeFinder:
+    """Finds pipes and FIFOs (a ProcessFinder)."""
+
+    kinds = frozenset({Kind.PIPE, Kind.FIFO})
+
+    def __init__(self, roots: Roots) -> None:
+        self.procfs = roots.procfs
+        self._seen: dict[tuple[int, int], _Seen] = {}
+        self._lock = threading.Lock()
+
+    def look(self, process: ProcessView) -> None:
+        ends = [end for fd, link in process.links.items() if (end := _end(process, fd, link))]
+        if not ends:
+            return
+        blocked = _blocked(process.waits())
+        comm, uid = process.identity()
+        with self._lock:
+            for seen, fd, mode in ends:
+                known = self._seen.setdefault((seen.dev, seen.inode), seen)
+                is_blocked = any(direction in mode for direction in blocked.get(fd, ""))
+                known.ends.append(Endpoint(process.pid, comm, uid, fd, mode, is_blocked))
+
+    def found(self) -> Found:
+        objects: dict[Kind, list[IpcObject]] = defaultdict(list)
+        users: dict[str, tuple[Attacher, ...]] = {}
+        for seen in self._seen.values():
+            ends = tuple(sorted(seen.ends, key=lambda e: (e.pid, e.fd)))
+            buffered, capacity, note = self._fill(seen, ends)
+            fields = (seen.dev, seen.inode, seen.uid, seen.gid, seen.mode, ends)
+            obj: Pipe | Fifo = (
+                Fifo(*fields, buffered, capacity, note, path=seen.path)
+                if seen.kind is Fifo
+                else Pipe(*fields, buffered, capacity, note)
+            )
+            objects[obj.kind].append(obj)
+            users[obj.ref] = _users(ends)
+        return Found({kind: tuple(found) for kind, found in objects.items()}, users)
+
+    def _fill(
+        self, seen: _Seen, ends: tuple[Endpoint, ...]
+    ) -> tuple[int | None, int | None, str | None]:
+        """(buffered, capacity, why unknown) through a duplicate of a holder's descriptor,
+        else a reopened end where a reader and a writer already exist (see peek)."""
+        refused = False
+        for end in ends:
+            try:
+                fd = duplicate(end.pid, end.fd)
+            except NotPermitted:
+                refused = True
+                break
+            except Vanished:
+                continue
+            found = _fill_of(fd, seen)
+            if found is not None:
+                return (*found, None)
+        if not refused:
+            return None, None, "every end was closed while it was read"
+        if not (any(e.reads for e in ends) and any(e.writes for e in ends)):
+            return None, None, _NO_RIGHT + "; reopening it would add a reader it lacks"
+        return self._reopened(seen, ends)
+
+    def _reopened(
+        self, seen: _Seen, ends: tuple[Endpoint, ...]
+    ) -> tuple[int | None, int | None, str | None]:
+        for end in ends:
+            try:
+                fd = os.open(f"{self.procfs}/{end.pid}/fd/{end.fd}", _REOPEN)
+            except OSError:
+                continue
+            found = _fill_of(fd, seen)
+            if found is not None:
+                return (*found, None)
+        return None, None, _NO_RIGHT + ", nor reopened"
+
+
+def _fill_of(fd: int, seen: _Seen) -> tuple[int, int] | None:
+    """The fill of the pipe `fd` is an end of, if it still is this pipe (a descriptor number
+    may have been closed and reused since the walk read it); `fd` is closed."""
+    try:
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino) != (seen.dev, seen.inode) or not stat.S_ISFIFO(st.st_mode):
+            return None
+        return pipe_fill(fd)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _end(process: ProcessView, fd: int, link: str) -> tuple[_Seen, int, str] | None:
+    """(what it is an end of, fd, mode) if descriptor `fd` holds a pipe or FIFO."""
+    is_pipe = link.startswith(_PIPE_LINK)
+    if not is_pipe and (not link.startswith("/") or link.startswith(_NOT_FIFO)):
+        return None
+    name = str(fd)
+    try:
+        st = os.stat(name, dir_fd=process.fd_dir)  # the pipe itself: nothing is opened
+        mode = _mode(os.lstat(name, dir_fd=process.fd_dir).st_mode)
+    except OSError:
+        return None
+    if not stat.S_ISFIFO(st.st_mode):
+        return None
+    kind: type[Pipe] | type[Fifo] = Pipe if is_pipe else Fifo
+    path = b"" if is_pipe else os.fsencode(link)
+    seen = _Seen(kind, st.st_dev, st.st_ino, st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode), path)
+    return seen, fd, mode
+
+
+def _mode(link_mode: int) -> str:
+    """How a descriptor was opened, from its /proc/PID/fd entry's permission bits."""
+    return ("r" if link_mode & stat.S_IRUSR else "") + ("w" if link_mode & stat.S_IWUSR else "")
+
+
+def _blocked(waits: tuple[Wait, ...] | None) -> dict[int, str]:
+    """Descriptors some thread sleeps in a read ("r") or write ("w") on."""
+    found: dict[int, str] = {}
+    for wait in waits or ():
+        if wait.kind is Kind.PIPE:
+            found[wait.handle] = found.get(wait.handle, "") + wait.direction
+    return found
+
+
+def _users(ends: tuple[Endpoint, ...]) -> tuple[Attacher, ...]:
+    by_pid: dict[int, list[Endpoint]] = defaultdict(list)
+    for end in ends:
+        by_pid[end.pid].append(end)
+    return tuple(
+        Attacher(pid, held[0].comm, held[0].uid, 0, len(held), any(e.blocked for e in held))
+        for pid, held in sorted(by_pid.items())
+    )

@@ -1,0 +1,196 @@
+"""The kinds found in processes rather than listed: pipes and FIFOs (by the descriptors that
+hold their ends), memfd objects, MAP_SHARED mappings of files and anonymous shared memory (by
+the maps and descriptors that show them). Raw values, as in shmtop.model.objects.
+
+Each is named by its inode: `pipe:81234`, `memfd:5678`, `shared-anon:9012` live on one
+kernel-internal filesystem each, so the inode alone names them; a FIFO or a mapped file can be
+on any filesystem, so its device comes first: `fifo:0.25:1234`, `shared-file:8.1:5678`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from shmtop.model.kind import Kind
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One end of a pipe or FIFO: a descriptor of a process, opened for reading ("r"), writing
+    ("w") or both ("rw"), and whether a thread of that process sleeps in a read or write on it."""
+
+    pid: int
+    comm: str
+    uid: int | None
+    fd: int
+    mode: str
+    blocked: bool = False
+
+    @property
+    def reads(self) -> bool:
+        return "r" in self.mode
+
+    @property
+    def writes(self) -> bool:
+        return "w" in self.mode
+
+
+@dataclass(frozen=True, slots=True)
+class PipeLike:
+    """What pipes and FIFOs share: their ends, and how full they are (None: unknown, `note`
+    says why). `buffered` is what FIONREAD says, `capacity` what F_GETPIPE_SZ says, both read
+    on a duplicate of a holder's own descriptor: no byte taken, no end added."""
+
+    kind: ClassVar[Kind]
+    dev: int
+    inode: int
+    uid: int
+    gid: int
+    mode: int
+    endpoints: tuple[Endpoint, ...]
+    buffered: int | None
+    capacity: int | None
+    note: str | None
+    ns: str = field(default="", kw_only=True)
+
+    ref: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ref", found_ref(self.kind, self.dev, self.inode))
+
+    @property
+    def id(self) -> int:
+        return self.inode
+
+    @property
+    def readers(self) -> int:
+        return sum(1 for end in self.endpoints if end.reads)
+
+    @property
+    def writers(self) -> int:
+        return sum(1 for end in self.endpoints if end.writes)
+
+    @property
+    def state(self) -> str | None:
+        """ "no reader" (a write raises SIGPIPE), "no writer" (a read is at end of file),
+        "full", "empty", "partly full"; None when its fill is unknown."""
+        if not self.readers:
+            return "no reader"
+        if not self.writers:
+            return "no writer"
+        if self.buffered is None or self.capacity is None:
+            return None
+        if self.buffered >= self.capacity:
+            return "full"
+        return "empty" if self.buffered == 0 else "partly full"
+
+    def blocked(self, mode: str) -> tuple[Endpoint, ...]:
+        """Ends asleep in a read ("r") or a write ("w") on it."""
+        return tuple(e for e in self.endpoints if e.blocked and mode in e.mode)
+
+
+@dataclass(frozen=True, slots=True)
+class Pipe(PipeLike):
+    """An anonymous pipe (pipe(2)): `pipe:[INODE]` in /proc/PID/fd."""
+
+    kind: ClassVar[Kind] = Kind.PIPE
+
+
+@dataclass(frozen=True, slots=True)
+class Fifo(PipeLike):
+    """A named pipe open in some process: its path as the first holder sees it (relative to
+    that process's root; never opened by shmtop)."""
+
+    kind: ClassVar[Kind] = Kind.FIFO
+    path: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class MappedBy:
+    """One process mapping a shared object: how many mappings, and how many bytes they span."""
+
+    pid: int
+    mappings: int
+    bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class SharedMemory:
+    """What memfd objects, mapped files and anonymous shared memory share. `places` are where
+    a reader may find it under /proc ((pid, "fd/N") or (pid, "map_files/START-END")), which
+    change with the processes and tell nothing of the object itself."""
+
+    kind: ClassVar[Kind]
+    dev: int
+    inode: int
+    name: bytes
+    size: int | None
+    allocated: int | None
+    uid: int | None
+    gid: int | None
+    mode: int | None
+    mtime_ns: int | None
+    mapped: tuple[MappedBy, ...]
+    ns: str = field(default="", kw_only=True)
+    places: tuple[tuple[int, str], ...] = field(default=(), kw_only=True, compare=False)
+
+    ref: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ref", found_ref(self.kind, self.dev, self.inode))
+
+    @property
+    def id(self) -> int:
+        return self.inode
+
+
+@dataclass(frozen=True, slots=True)
+class Memfd(SharedMemory):
+    """An object of memfd_create: `/memfd:NAME (deleted)` in maps and descriptors. `seals`
+    from F_GET_SEALS (None: unknown)."""
+
+    kind: ClassVar[Kind] = Kind.MEMFD
+    seals: int | None = field(default=None, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class SharedFile(SharedMemory):
+    """A regular file some process maps MAP_SHARED (`s` in maps); `name` is its path as the
+    first mapper's maps show it; `deleted`: unlinked since; `writable`: some mapping may
+    write it (read-only shared mappings, like glibc's gconv cache, share nothing new)."""
+
+    kind: ClassVar[Kind] = Kind.SHARED_FILE
+    deleted: bool = field(default=False, kw_only=True)
+    writable: bool = field(default=True, kw_only=True)  # some process maps it writable
+
+
+@dataclass(frozen=True, slots=True)
+class SharedAnon(SharedMemory):
+    """Anonymous shared memory (mmap MAP_SHARED | MAP_ANONYMOUS, or of /dev/zero): `/dev/zero
+    (deleted)` in maps, or `[anon_shmem:NAME]` when named; `name` is that NAME, or empty."""
+
+    kind: ClassVar[Kind] = Kind.SHARED_ANON
+
+
+FoundObject = Pipe | Fifo | Memfd | SharedFile | SharedAnon
+ON_ANY_DEVICE = frozenset({Kind.FIFO, Kind.SHARED_FILE})  # named by device and inode
+
+
+def found_ref(kind: Kind, dev: int, inode: int) -> str:
+    """`pipe:81234`, or `fifo:0.25:1234` for kinds that live on any filesystem."""
+    if kind in ON_ANY_DEVICE:
+        return f"{kind}:{os.major(dev)}.{os.minor(dev)}:{inode}"
+    return f"{kind}:{inode}"
+
+
+SEALS = (
+    (0x0001, "seal"), (0x0002, "shrink"), (0x0004, "grow"), (0x0008, "write"),
+    (0x0010, "future-write"), (0x0020, "exec"),
+)  # fmt: skip
+
+
+def seal_names(seals: int) -> tuple[str, ...]:
+    """F_SEAL_* bits by name: ("shrink", "grow")."""
+    return tuple(name for bit, name in SEALS if seals & bit)
