@@ -342,12 +342,13 @@ def namespace_names(namespaces: Iterable[Namespace]) -> dict[str, str]:
     return names
 
 
-def _namespace_of(obj: IpcObject, ctx: Context) -> str:
+def namespace_of(obj: IpcObject, ctx: Context) -> str:
+    """The name of the namespace an object lives in ("host" for shmtop's own)."""
     known = ctx.namespaces or {}
     return known.get(obj.ns) or (obj.ns or "host")
 
 
-NAMESPACE = Column("namespace", "NAMESPACE", 12, _namespace_of, escape_text, lambda t: t)
+NAMESPACE = Column("namespace", "NAMESPACE", 12, namespace_of, escape_text, lambda t: t)
 
 
 def field(
@@ -360,6 +361,8 @@ def field(
 def search_text(obj: IpcObject, ctx: Context) -> str:
     """What a filter matches: reference, name, key in hex and decimal, owner (lower case)."""
     parts = [obj.ref, owner_text(obj.uid, ctx.users)]
+    if ctx.namespaces:
+        parts.append(escape_text(namespace_of(obj, ctx)))
     if isinstance(obj, PosixEntry | SharedMemory):
         parts.append(escape_name(obj.name))
     elif isinstance(obj, Fifo):

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.boxes import boxes  # noqa: F401 (a fixture: two unshare boxes, for any test)
 from tests.ipcfactory import IpcFactory
 from tests.mqueue_mount import MQUEUE_DIR, is_mounted, private_mqueue
 from tests.privileges import require_root

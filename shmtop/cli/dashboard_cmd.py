@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 
 from shmtop.cli.errors import EXIT_USAGE, CliError
 from shmtop.cli.keymap import load_keymap
 from shmtop.cli.options import roots_of
+from shmtop.cli.scope import namespace_named, same_place
+from shmtop.model import Snapshot
 from shmtop.model.roots import Roots
 
 
@@ -16,7 +19,30 @@ def run(args: argparse.Namespace) -> int:
     # The keymap first: a file that cannot be a keymap is a usage error with or without a
     # terminal.
     keymap = load_keymap(args.keymap)
-    return run_dashboard(roots_of(args), args.interval, keymap, args.backup, args.theme)
+    roots = roots_of(args)
+    sources = _sources(roots, args.ns)
+    return run_dashboard(roots, args.interval, keymap, args.backup, theme=args.theme,
+                         sources=sources)  # fmt: skip
+
+
+Sources = tuple[Callable[[bool], Snapshot], Callable[[], Snapshot]]
+
+
+def _sources(roots: Roots, target: str | None) -> Sources | None:
+    """Every namespace as root (each container's objects too), or the one --ns names; None:
+    shmtop's own, as for any other user, or for crafted roots (tests)."""
+    within = None
+    if target is not None:
+        chosen = namespace_named(target, roots.procfs)
+        if chosen.own:
+            return None
+        within = same_place(chosen)
+    elif os.geteuid() != 0 or roots != Roots():
+        return None
+    from shmtop.collect.everywhere import Everywhere, collect_everywhere  # noqa: PLC0415
+
+    poller = Everywhere(roots, within)
+    return poller.collect, lambda: collect_everywhere(roots, attachers=True, within=within)
 
 
 def run_dashboard(
@@ -24,7 +50,9 @@ def run_dashboard(
     interval: float,
     keymap: dict[str, str],
     backup_dir: str | None = None,
+    *,
     theme: str | None = None,
+    sources: Sources | None = None,
 ) -> int:
     if theme is not None:  # a usage error, with or without a terminal
         from textual.theme import BUILTIN_THEMES  # noqa: PLC0415 (Textual loads only here)
@@ -41,7 +69,9 @@ def run_dashboard(
     for variable in ("COLUMNS", "LINES"):
         os.environ.pop(variable, None)
 
-    app = ShmtopApp(interval=interval, roots=roots, keymap=keymap, backup_dir=backup_dir)
+    source, fresh = sources or (None, None)
+    app = ShmtopApp(source, interval=interval, roots=roots, keymap=keymap,
+                    backup_dir=backup_dir, fresh=fresh)  # fmt: skip
     if theme is not None:
         app.theme = theme
     app.run()

@@ -33,6 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"shmtop {__version__}")
     add_root_options(parser, inherit=False)
     add_dashboard_options(parser)
+    parser.add_argument(
+        "--ns",
+        metavar="TARGET",
+        help="the dashboard shows only this namespace: a pid, a container's name or id "
+        "prefix, an IPC namespace's inode, or host (as root it shows every one, each "
+        "container's objects too; as another user, its own)",
+    )
     parser.set_defaults(command=None)
     # prog given: else argparse builds a help formatter (and imports shutil) to work it out.
     commands = parser.add_subparsers(

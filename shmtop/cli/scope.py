@@ -26,7 +26,7 @@ def collect_for(args: argparse.Namespace, kinds: Iterable[Kind], attachers: bool
     if args.ns:
         chosen = namespace_named(args.ns, roots.procfs)
         if not chosen.own:
-            return collect_everywhere(roots, kinds, attachers, within=_same_place(chosen))
+            return collect_everywhere(roots, kinds, attachers, within=same_place(chosen))
     return collect_snapshot(roots, kinds, attachers)
 
 
@@ -83,5 +83,5 @@ def _names(ns: Namespace, target: str) -> bool:
     return target == container.name or bool(container.id and container.id.startswith(target))
 
 
-def _same_place(chosen: Namespace) -> Callable[[Namespace], bool]:
+def same_place(chosen: Namespace) -> Callable[[Namespace], bool]:
     return lambda ns: (ns.ipc, ns.dev_shm) == (chosen.ipc, chosen.dev_shm)

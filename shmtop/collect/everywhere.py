@@ -23,12 +23,37 @@ from shmtop.model.namespace import Namespace
 from shmtop.model.roots import Roots
 from shmtop.names import escape_text
 from shmtop.namespaces.discover import discover
-from shmtop.namespaces.enter import NoSuchNamespace, known_members, run_in
-from shmtop.namespaces.mqueue_view import current_view, mqueue_view, own_mqueue_device
+from shmtop.namespaces.enter import NoSuchNamespace, known_members, release_except, run_in
+from shmtop.namespaces.mqueue_view import (
+    current_view,
+    mqueue_view,
+    own_mqueue_device,
+    release_views_except,
+)
 from shmtop.namespaces.paths import expect_device
 
 IPC_KINDS = frozenset({Kind.SYSV_SHM, Kind.SYSV_MSG, Kind.SYSV_SEM, Kind.POSIX_MQ})
 SHM_KINDS = frozenset({Kind.POSIX_SHM, Kind.POSIX_SEM})
+
+
+class Collectors:
+    """Collectors kept between polls, one per place and kinds (an unchanged line or entry is
+    then a lookup); those of places not asked for in the latest poll are let go."""
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[Roots, frozenset[Kind]], Collector] = {}
+        self._used: set[tuple[Roots, frozenset[Kind]]] = set()
+
+    def get(self, roots: Roots, kinds: Iterable[Kind]) -> Collector:
+        key = (roots, frozenset(kinds))
+        self._used.add(key)
+        if key not in self._kept:
+            self._kept[key] = Collector(roots, key[1])
+        return self._kept[key]
+
+    def prune(self) -> None:
+        self._kept = {key: kept for key, kept in self._kept.items() if key in self._used}
+        self._used = set()
 
 
 def collect_everywhere(
@@ -36,15 +61,18 @@ def collect_everywhere(
     kinds: Iterable[Kind] = ALL_KINDS,
     attachers: bool = False,
     within: Callable[[Namespace], bool] | None = None,
+    collectors: Collectors | None = None,
 ) -> Snapshot:
     """Every namespace's objects in one snapshot (`namespaces` says which were read, with
     each one's usage and what could not be read), and, with `attachers`, who uses what.
-    `within`: only the namespaces it accepts (the host's objects only if it accepts it)."""
+    `within`: only the namespaces it accepts (the host's objects only if it accepts it).
+    `collectors`: kept between calls by a caller that polls."""
+    collectors = collectors or Collectors()
     roots, wanted = roots or Roots(), frozenset(kinds) & frozenset(LISTED_KINDS)  # see README
     places = [ns for ns in discover(roots.procfs) if ns.own or _holds_anything(ns)]
     places = [ns for ns in places if within is None or within(ns)]
     host = any(ns.own for ns in places)
-    own = Collector(roots, wanted if host else frozenset()).collect()
+    own = collectors.get(roots, wanted if host else frozenset()).collect()
     by_kind = {kind: list(objects) for kind, objects in own.by_kind.items() if host}
     namespaces = []
     for ns in reversed(places):  # each one entered through a process of the first
@@ -54,7 +82,9 @@ def collect_everywhere(
         found, objects = (
             (replace(ns, usage=own.usage, limits=own.limits, unavailable=own.unavailable), {})
             if ns.own
-            else _collect_namespace(roots, ns, wanted, places, queue_places)
+            else _collect_namespace(
+                roots, ns, wanted, places, queue_places=queue_places, collectors=collectors
+            )
         )
         for kind, more in objects.items():
             by_kind.setdefault(kind, []).extend(more)
@@ -69,6 +99,29 @@ def collect_everywhere(
     attach = scan_attachers(snapshot, roots.procfs)
     uids = [*(o.uid for o in snapshot.objects), *(p.uid for p in attach.processes.values())]
     return replace(snapshot, attach=attach, users=resolve_users(u for u in uids if u is not None))
+
+
+class Everywhere:
+    """Every namespace, polled (the dashboard's source): Collectors kept between polls, and
+    the namespaces that ended let go of (shmtop's threads and mounts in them would keep them,
+    and whatever they held, alive)."""
+
+    def __init__(
+        self, roots: Roots | None = None, within: Callable[[Namespace], bool] | None = None
+    ) -> None:
+        self.roots = roots or Roots()
+        self.within = within
+        self.collectors = Collectors()
+
+    def collect(self, attachers: bool = False) -> Snapshot:
+        snapshot = collect_everywhere(
+            self.roots, attachers=attachers, within=self.within, collectors=self.collectors
+        )
+        self.collectors.prune()
+        present = {ns.ipc_label for ns in snapshot.namespaces}
+        release_except(present)
+        release_views_except(present)
+        return snapshot
 
 
 def by_namespace(snapshot: Snapshot) -> list[tuple[Namespace, Snapshot]]:
@@ -168,8 +221,8 @@ Found = dict[Kind, tuple[IpcObject, ...]]
 
 
 def _collect_namespace(
-    roots: Roots, ns: Namespace, wanted: frozenset[Kind], places: list[Namespace],
-    queue_places: dict[str, Roots | str],
+    roots: Roots, ns: Namespace, wanted: frozenset[Kind], places: list[Namespace], *,
+    queue_places: dict[str, Roots | str], collectors: Collectors,
 ) -> tuple[Namespace, Found]:  # fmt: skip
     """One other namespace, with its usage and troubles, and its objects."""
     ns_roots = roots_in(roots, ns)
@@ -181,18 +234,22 @@ def _collect_namespace(
     if ipc_kinds:
         try:
             queues = queue_places.get(ns.ipc_label)
-            parts.append(_collect_ipc(ns_roots, ns, ipc_kinds, unavailable, queues))
+            parts.append(
+                _collect_ipc(
+                    ns_roots, ns, ipc_kinds, unavailable, queues=queues, collectors=collectors
+                )
+            )
         except NoSuchNamespace as exc:
             unavailable.update(dict.fromkeys(ipc_kinds, str(exc)))
     shm_kinds = wanted & SHM_KINDS if _first_with_shm(ns, places) else set()
     if shm_kinds:
-        parts.append(Collector(ns_roots, shm_kinds).collect())
+        parts.append(collectors.get(ns_roots, shm_kinds).collect())
     return _merged(ns, parts, unavailable)
 
 
 def _collect_ipc(
-    ns_roots: Roots, ns: Namespace, kinds: frozenset[Kind], unavailable: dict[Kind, str],
-    queues: Roots | str | None,
+    ns_roots: Roots, ns: Namespace, kinds: frozenset[Kind], unavailable: dict[Kind, str], *,
+    queues: Roots | str | None, collectors: Collectors,
 ) -> Snapshot:  # fmt: skip
     """Its System V objects and POSIX queues, read by a thread inside its IPC namespace."""
     if isinstance(queues, str):
@@ -200,7 +257,7 @@ def _collect_ipc(
         kinds -= {Kind.POSIX_MQ}
     elif queues is not None:
         ns_roots = queues
-    return run_in(ns.ipc_label, Collector(ns_roots, kinds).collect)
+    return run_in(ns.ipc_label, collectors.get(ns_roots, kinds).collect)
 
 
 def _first_with_ipc(ns: Namespace, places: list[Namespace]) -> bool:

@@ -168,6 +168,17 @@ def known_members(label: str, pids: tuple[int, ...]) -> None:
     _members[label] = pids
 
 
+def release_except(keep: set[str]) -> None:
+    """Let go of the namespaces entered that are not in `keep` (a poller's namespaces that
+    ended: a thread of shmtop's in one would keep it, and the objects it held, alive)."""
+    with _lock:
+        gone = [worker for label, worker in _workers.items() if label not in keep]
+        for worker in gone:
+            del _workers[worker.label]
+    for worker in gone:
+        worker.stop()
+
+
 def _worker(label: str) -> _Worker:
     with _lock:
         worker = _workers.get(label)

@@ -122,6 +122,15 @@ def release_views() -> None:
         helper.end()
 
 
+def release_views_except(keep: set[str]) -> None:
+    """End the helper if it holds a view of a namespace not in `keep` (its mount keeps that
+    namespace alive); the next view needed forks a new one."""
+    with _lock:
+        stale = any(label not in keep and label != OWN for label in _devices)
+    if stale:
+        release_views()
+
+
 on_release(release_views)
 
 

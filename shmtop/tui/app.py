@@ -14,8 +14,10 @@ from textual.screen import Screen
 from textual.widgets import Tab, Tabs
 
 from shmtop.collect import Collector, Roots
-from shmtop.columns import Context
+from shmtop.collect.everywhere import places_of
+from shmtop.columns import Context, namespace_names
 from shmtop.model import Snapshot
+from shmtop.names import escape_text as plain_name
 from shmtop.tui.commands import CommandActions
 from shmtop.tui.detail import DetailScreen
 from shmtop.tui.filter import FilterInput
@@ -26,6 +28,7 @@ from shmtop.tui.poller import INTERVALS, Poller, SnapshotDiff
 from shmtop.tui.processes import ProcessesScreen, ProcessObjectsScreen
 from shmtop.tui.removing import RemovalActions
 from shmtop.tui.safe import tell
+from shmtop.tui.spaces import fullest_dev_shm
 from shmtop.tui.table import ObjectTable
 from shmtop.tui.tablemodel import TableModel
 from shmtop.tui.views import VIEWS
@@ -110,11 +113,14 @@ class ShmtopApp(RemovalActions, CommandActions):
                 tooltip="Processes using IPC, and what each uses"),
         Binding("L", "toggle_limits", "Limits", show=False, id="app.limits",
                 tooltip="Show or hide the limit meters (more rows for the table)"),
+        Binding("n", "next_namespace", "Namespace", id="app.namespace",
+                tooltip="Only the next namespace's (container's) rows and meters, then all"),
         *_view_bindings(),
     ]  # fmt: skip
     MAIN_SCREEN_ACTIONS = frozenset(
-        {"filter", "sort_next", "sort_reverse", "view", "processes", "remove", "clean"}
-    )
+        {"filter", "sort_next", "sort_reverse", "view", "processes", "remove", "clean",
+         "next_namespace"}
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -125,12 +131,16 @@ class ShmtopApp(RemovalActions, CommandActions):
         kernel: str | None = None,
         *,
         backup_dir: str | None = None,
+        fresh: Callable[[], Snapshot] | None = None,
     ) -> None:
         super().__init__()
         self.kernel = kernel
         self.roots = roots or Roots()
         self.backup_dir = backup_dir
         self.source: Source = source or Collector(self.roots).collect
+        # A snapshot of its own, with who uses what, for the clean window (the source's
+        # Collectors belong to the poller's thread)
+        self.fresh = fresh or (lambda: Collector(self.roots).collect(attachers=True))
         self.model = TableModel()
         self.keymap = dict(keymap or {})
         self.snapshot: Snapshot | None = None
@@ -185,16 +195,24 @@ class ShmtopApp(RemovalActions, CommandActions):
         self.snapshot = diff.snapshot
         changes = None if diff.first else (diff.added, diff.changed, diff.removed)
         judged_anew = diff.verdicts is not self.model.context.verdicts
-        context = Context(diff.users, diff.attach, diff.verdicts)
+        places = diff.snapshot.namespaces
+        names = namespace_names(places) if len(places) > 1 else None
+        context = Context(diff.users, diff.attach, diff.verdicts, names)
+        columns_changed = self.model.namespaced != (names is not None)
+        if columns_changed:
+            self.model.set_namespaced(names is not None)
+            self.refresh_bindings()  # the namespace key shows only with namespaces
+        if self.model.namespace not in (None, *(ns.title for ns in places)):
+            self.model.narrow_to(None)  # that namespace ended
         now = time.monotonic()
         self.model.unavailable, self.model.loaded = diff.snapshot.unavailable, True
         self.model.apply(
             diff.objects, context, changes, now, diff.attach_changed, judged=diff.judged
         )
-        self.query_one(LimitsOverview).show(diff.snapshot.usage, diff.snapshot.unavailable)
+        self._show_overview()
         self._show_counts(diff.snapshot.host, diff.snapshot.time)
         rows_changed = _changes_rows(diff)
-        if rows_changed:
+        if rows_changed or columns_changed:
             self.table.sync()
         if rows_changed or judged_anew:  # a detail view shows the verdict's reasons too
             self._update_screens()
@@ -211,8 +229,38 @@ class ShmtopApp(RemovalActions, CommandActions):
         if host is not None:
             header.host, header.taken_at = host, taken_at
         header.shown, header.total = len(self.model.order), self.model.total_in_view
-        header.filter = self.model.filter
+        header.filter, header.namespace = self.model.filter, self.model.namespace
         header.refresh()
+
+    def _show_overview(self) -> None:
+        """The meters of the namespace the table is narrowed to, else the host's with the
+        fullest other /dev/shm (a container's) as one more."""
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        overview = self.query_one(LimitsOverview)
+        chosen = [ns for ns in snapshot.namespaces if ns.title == self.model.namespace]
+        if chosen and chosen[0].limits is not None:
+            overview.show(chosen[0].usage, chosen[0].unavailable)
+        else:
+            overview.show(snapshot.usage, snapshot.unavailable, fullest_dev_shm(snapshot))
+
+    def places(self) -> dict[str, Roots]:
+        """Where the objects of each namespace shown are read, by label ("": shmtop's own)."""
+        namespaces = self.snapshot.namespaces if self.snapshot is not None else ()
+        return {"": self.roots, **places_of(self.roots, namespaces)}
+
+    def action_next_namespace(self) -> None:
+        """Narrow the table (and the meters) to the next namespace; after the last, all."""
+        if self.snapshot is None:
+            return
+        names = [ns.title for ns in self.snapshot.namespaces]
+        current = self.model.namespace
+        following = names.index(current) + 1 if current in names else 0
+        self.model.narrow_to(names[following] if following < len(names) else None)
+        self._after_reorder()
+        self._show_overview()
+        tell(self, f"namespace: {plain_name(self.model.namespace or 'all')}")
 
     def _update_screens(self) -> None:
         """The screen on top, if it shows data, shows the latest."""
@@ -293,10 +341,10 @@ class ShmtopApp(RemovalActions, CommandActions):
         overview.display = not overview.display
 
     def on_object_table_opened(self, event: ObjectTable.Opened) -> None:
-        self._open(DetailScreen(event.ref))
+        self._open(DetailScreen(event.ref, self.places()))
 
     def on_process_objects_screen_chosen(self, event: ProcessObjectsScreen.Chosen) -> None:
-        self._open(DetailScreen(event.ref))
+        self._open(DetailScreen(event.ref, self.places()))
 
     def action_processes(self) -> None:
         self._open(ProcessesScreen(self.roots.procfs))

@@ -34,10 +34,17 @@ class CommandActions(App[None]):
         """Whether the table's screen is the one in use (the palette may be open over it)."""
         return len([s for s in self.screen_stack if not isinstance(s, CommandPalette)]) == 1
 
+    def many_namespaces(self) -> bool:
+        """Whether the snapshot shown holds more than one namespace (containers')."""
+        snapshot = getattr(self, "snapshot", None)
+        return snapshot is not None and len(snapshot.namespaces) > 1
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Table actions belong to the table: hidden and inert on the detail or help screens.
         The filter's key is a priority binding: in a line being typed it is just a "/"."""
         if action == "filter" and isinstance(self.focused, Input):
+            return False
+        if action == "next_namespace" and not self.many_namespaces():
             return False
         return not (action in self.MAIN_SCREEN_ACTIONS and not self.on_main_screen())
 

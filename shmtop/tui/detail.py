@@ -28,6 +28,7 @@ from shmtop.inspect import (
     set_members,
 )
 from shmtop.model import AttachMap, IpcObject, PosixMq, SysvMsg, SysvSem, Verdict
+from shmtop.model.roots import Roots
 from shmtop.names import escape_name
 from shmtop.severity import flags
 from shmtop.tui.footer import KeyFooter
@@ -54,9 +55,10 @@ class DetailScreen(Screen[None]):
     DetailScreen #fields { padding: 0 1; }
     """
 
-    def __init__(self, ref: str) -> None:
+    def __init__(self, ref: str, places: Mapping[str, Roots] | None = None) -> None:
         super().__init__()
         self.ref = ref
+        self.places = places or {}  # where each namespace's objects are read, by label
         self.obj: IpcObject | None = None
         self.users: Mapping[int, str | None] = {}
         self.attach: AttachMap | None = None
@@ -128,8 +130,11 @@ class DetailScreen(Screen[None]):
         if obj is None or not has_bytes(obj):
             tell(self.app, "this object holds no bytes to show; its contents are listed here")
             return
+        if obj.ns and obj.ns not in self.places:
+            tell(self.app, f"{obj.ref}: its namespace is no longer read", "error")
+            return
         try:
-            reader = open_reader(obj, self.attach)
+            reader = open_reader(obj, self.attach, self.places.get(obj.ns))
         except NotPermitted:
             tell(self.app, denied(obj, self.users, "reading"), "error")
         except (Vanished, Unsupported) as exc:

@@ -31,6 +31,7 @@ class HeaderBar(Widget):
         self.shown = 0
         self.total = 0
         self.filter = ""
+        self.namespace: str | None = None  # the namespace the table is narrowed to
 
     def render(self) -> Text:
         """What matters most first: a narrow terminal cuts the end of the line."""
@@ -39,6 +40,9 @@ class HeaderBar(Widget):
         text.append_text(plain(self.host))
         if self.paused:
             text.append("  PAUSED", style="bold reverse")
+        if self.namespace is not None:
+            text.append("  in ")
+            text.append_text(plain(self.namespace))
         text.append(f"  {self.shown} of {self.total} shown")
         if self.filter:
             text.append("  filter: ")

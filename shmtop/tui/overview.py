@@ -17,6 +17,7 @@ from textual.widget import Widget
 
 from shmtop.humanize import human_bytes
 from shmtop.model import Kind, UsageItem
+from shmtop.names import escape_text as plain_name
 
 
 class Meter(NamedTuple):
@@ -83,21 +84,36 @@ class LimitsOverview(Widget):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._usage: Mapping[str, UsageItem] = {}
+        self._usage: dict[str, UsageItem] = {}
         self._unavailable: Mapping[Kind, str] = {}
+        self._items: tuple[Meter, ...] = ITEMS
 
-    def show(self, usage: Mapping[str, UsageItem], unavailable: Mapping[Kind, str]) -> None:
-        self._usage, self._unavailable = usage, unavailable
+    def show(
+        self,
+        usage: Mapping[str, UsageItem],
+        unavailable: Mapping[Kind, str],
+        fullest: tuple[str, UsageItem] | None = None,
+    ) -> None:
+        """The meters of one namespace's usage; `fullest`: the name and /dev/shm use of the
+        fullest other namespace's /dev/shm (a container's), shown as one more meter."""
+        self._usage, self._unavailable = dict(usage), unavailable
+        self._items = ITEMS
+        if fullest is not None:
+            name, item = fullest
+            key = "fullest.dev-shm.bytes"
+            self._usage[key] = item
+            label = f"{plain_name(name)[:9]} shm"
+            self._items = (*ITEMS, Meter(label, label, key, None))
         self.refresh()
 
     def render(self) -> Table:
-        per_line = -(-len(ITEMS) // LINES)
+        per_line = -(-len(self._items) // LINES)
         width = max(12, (self.content_size.width - GAP * (per_line - 1)) // per_line)
         layout = Layout.for_width(width)
         grid = Table.grid(padding=(0, GAP, 0, 0), expand=False)
         for _ in range(per_line):
             grid.add_column(width=width, no_wrap=True, overflow="crop")
-        cells = [self._item(meter, layout) for meter in ITEMS]
+        cells = [self._item(meter, layout) for meter in self._items]
         for start in range(0, len(cells), per_line):
             grid.add_row(*cells[start : start + per_line])
         return grid

@@ -9,16 +9,19 @@ the object as it was shown in the question.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from textual import work
 from textual.app import App
 
 from shmtop.clean.audit import AuditLog
+from shmtop.clean.lifetime import refusals
 from shmtop.clean.remove import Outcome, Remover
 from shmtop.clean.stale import verdicts
 from shmtop.clean.warnings import warnings
-from shmtop.collect import Collector, Roots
+from shmtop.collect import Roots
+from shmtop.collect.everywhere import places_of
 from shmtop.model import IpcObject, Snapshot
 from shmtop.tui.poller import Poller
 from shmtop.tui.removal import CleanChoice, ConfirmRemoval, RemovalResults, planned
@@ -34,6 +37,7 @@ class RemovalActions(App[None]):
     poller: Poller
     roots: Roots
     backup_dir: str | None
+    fresh: Callable[[], Snapshot]
 
     def action_remove(self) -> None:
         chosen = sorted(self.model.selected) or ([self.model.cursor] if self.model.cursor else [])
@@ -65,7 +69,7 @@ class RemovalActions(App[None]):
 
     @work(thread=True, exclusive=True, group="removal")
     def _find_leaks(self) -> None:
-        snapshot = Collector(self.roots).collect(attachers=True)
+        snapshot = self.fresh()
         judged = verdicts(snapshot)
         leaked = [o for o in snapshot.objects if judged[o.ref].stale]
         doubtful = sum(1 for verdict in judged.values() if verdict.unknown)
@@ -89,7 +93,10 @@ class RemovalActions(App[None]):
     @work(thread=True, group="removal")
     def _remove(self, objects: list[IpcObject], by_policy: bool) -> None:
         users = self.snapshot.users if self.snapshot else {}
-        remover = Remover(self.roots, users, self.backup_dir, AuditLog(), by_policy=by_policy)
+        namespaces = self.snapshot.namespaces if self.snapshot else ()
+        remover = Remover(self.roots, users, self.backup_dir, AuditLog(), by_policy=by_policy,
+                          places=places_of(self.roots, namespaces),
+                          refused=refusals(namespaces))  # fmt: skip
         outcomes = [remover.remove(obj) for obj in objects]
         self.call_from_thread(self._removed, outcomes)
 

@@ -12,13 +12,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shmtop.columns import Column, Context, ref_key, search_text
+from shmtop.columns import Column, Context, namespace_of, ref_key, search_text
 from shmtop.model import ALL_KINDS, IpcObject, Kind, Verdict
 from shmtop.tui.cellcache import CellCache
 from shmtop.tui.emptytable import nothing_shown
 from shmtop.tui.highlights import Highlight, Highlights
 from shmtop.tui.ordering import follow, insertion_point
-from shmtop.tui.views import VIEW_BY_ID, VIEWS, View
+from shmtop.tui.views import VIEW_BY_ID, VIEWS, View, with_namespaces
 
 
 @dataclass
@@ -35,6 +35,8 @@ class TableModel:
     selected: set[str] = field(default_factory=set)  # rows marked for removal
     unavailable: Mapping[Kind, str] = field(default_factory=dict)  # kinds that were not read
     loaded: bool = False  # a snapshot has been applied
+    namespaced: bool = False  # more than one namespace shown: a NAMESPACE column
+    namespace: str | None = None  # only this namespace's rows (its name), else every one's
     _sorts: dict[str, tuple[str, bool]] = field(default_factory=dict)  # by view: column, reverse
     _index: dict[str, int] = field(default_factory=dict)
     _sort_keys: dict[str, Any] = field(default_factory=dict)
@@ -126,10 +128,23 @@ class TableModel:
         else:
             self._update_rows(added, moved, removed)
 
+    def set_namespaced(self, namespaced: bool) -> None:
+        """Show (or stop showing) the NAMESPACE column: more than one namespace is read."""
+        if namespaced != self.namespaced:
+            self.namespaced = namespaced
+            self.set_view(self.view.id)
+
+    def narrow_to(self, namespace: str | None) -> None:
+        """Only one namespace's rows (by name), or (None) every one's."""
+        self.namespace = namespace
+        self._reorder()
+
     def set_view(self, view_id: str) -> None:
         """Show another view, sorted as it was when last shown (at first, its default)."""
         self._sorts[self.view.id] = (self.sort_column, self.reverse)
         self.view = VIEW_BY_ID[view_id]
+        if self.namespaced:
+            self.view = with_namespaces(self.view)
         self.sort_column, self.reverse = self._sorts.get(view_id, (self.view.default_sort, False))
         self._sort_keys.clear()
         self._cells.clear()
@@ -236,6 +251,8 @@ class TableModel:
     def _visible(self, ref: str, obj: IpcObject) -> bool:
         if obj.kind not in self.view.kinds:
             return False
+        if self.namespace is not None and namespace_of(obj, self.context) != self.namespace:
+            return False
         if not self.filter:
             return True
         text = self._searchable.get(ref)
@@ -245,7 +262,7 @@ class TableModel:
 
     def _shown(self) -> list[str]:
         kinds = self.view.kinds
-        if self.filter:
+        if self.filter or self.namespace is not None:
             return [ref for ref, obj in self.objects.items() if self._visible(ref, obj)]
         if len(kinds) == len(ALL_KINDS):
             return list(self.objects)

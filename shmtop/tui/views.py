@@ -12,6 +12,7 @@ from shmtop.columns import (
     ALL_COLUMNS,
     COLUMN_BY_ID,
     MARK,
+    NAMESPACE,
     NONE,
     Column,
     Context,
@@ -226,3 +227,12 @@ VIEWS: tuple[View, ...] = (
     ),
 )
 VIEW_BY_ID = {view.id: view for view in VIEWS}
+
+
+def with_namespaces(view: View) -> View:
+    """The view with a NAMESPACE column (the container, or "host", of each row), for a
+    dashboard that shows more than one namespace: after LEAK, so that 80 columns still show
+    what to look at first."""
+    ids = [column.id for column in view.columns]
+    at = ids.index(view.fit_through) + 1 if view.fit_through in ids else len(ids)
+    return view._replace(columns=(*view.columns[:at], NAMESPACE, *view.columns[at:]))

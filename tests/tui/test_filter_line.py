@@ -36,7 +36,7 @@ class BytesReader:
 
 @pytest.fixture(autouse=True)
 def readable(monkeypatch: pytest.MonkeyPatch) -> None:
-    def reader(obj: IpcObject, attach: object) -> BytesReader:
+    def reader(obj: IpcObject, attach: object, roots: object = None) -> BytesReader:
         return BytesReader(obj.ref, bytes(range(256)) * 64)
 
     monkeypatch.setattr(detail, "open_reader", reader)
