@@ -196,3 +196,15 @@ def test_a_box_s_path_that_now_reaches_another_dev_shm_is_refused(boxes: list[Bo
     assert raised.value.errno == errno.ESTALE
     listed("-A")  # finding the boxes again holds the path to the box's own device again
     os.close(directory_fd(path))
+
+
+def test_a_box_s_nearly_full_dev_shm_is_flagged_in_limits(boxes: list[Box]) -> None:
+    box = in_box(boxes[0])
+    fill = ["nsenter", "-t", str(box), "-m", "sh", "-c", "head -c 7800000 /dev/zero >/dev/shm/f"]
+    subprocess.run(fill, check=True)
+    status, out, err = shmtop("limits", "--ns", str(box))
+    assert status == 0, err
+    (row,) = [line for line in out.splitlines() if line.startswith("DEV_SHM ")]
+    assert row.endswith("nearly full"), row
+    (inodes,) = [line for line in out.splitlines() if line.startswith("DEV_SHM_INODES ")]
+    assert not inodes.endswith("full")

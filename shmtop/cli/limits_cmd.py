@@ -21,6 +21,7 @@ from shmtop.humanize import human_bytes
 from shmtop.model import LISTED_KINDS, Limits, UsageItem, is_unlimited
 from shmtop.model.namespace import Namespace
 from shmtop.names import escape_text
+from shmtop.severity import NEARLY_FULL_AT
 
 # (RESOURCE, usage key, limit name): usage against its limit when the usage could be measured,
 # else the limit alone.
@@ -58,7 +59,7 @@ ROWS: tuple[tuple[str, str | None, str | None], ...] = (
     ("DEV_SHM", "dev-shm.bytes", "dev_shm_size"),
     ("DEV_SHM_INODES", "dev-shm.inodes", "dev_shm_inodes"),
 )
-HEADERS = ("RESOURCE", "DESCRIPTION", "LIMIT", "USED", "USE%")
+HEADERS = ("RESOURCE", "DESCRIPTION", "LIMIT", "USED", "USE%", "NOTE")
 RIGHT_ALIGNED = frozenset({2, 3, 4})
 _FIELDS = {field.name: field for field in LIMIT_FIELDS}
 
@@ -100,16 +101,24 @@ def render_limits(limits: Limits, usage: Mapping[str, UsageItem]) -> str:
     return render_table(HEADERS, rows, RIGHT_ALIGNED)
 
 
-def _usage_cells(item: UsageItem) -> tuple[str, str, str, str]:
+def _usage_cells(item: UsageItem) -> tuple[str, str, str, str, str]:
     percent = "-" if item.percent is None else f"{item.percent:.2f}%"
-    return item.description, _amount(item.limit, item.unit), _amount(item.used, item.unit), percent
+    limit, used = _amount(item.limit, item.unit), _amount(item.used, item.unit)
+    return item.description, limit, used, percent, _note(item.percent)
 
 
-def _limit_cells(field: LimitField, limits: Limits) -> tuple[str, str, str, str]:
+def _note(percent: float | None) -> str:
+    """A word where a resource is (nearly) used up: what the colours say in the dashboard."""
+    if percent is None or percent < NEARLY_FULL_AT:
+        return ""
+    return "full" if percent >= 100.0 else "nearly full"
+
+
+def _limit_cells(field: LimitField, limits: Limits) -> tuple[str, str, str, str, str]:
     value = field.read(limits)
     if value is None and field.none_means_unlimited:
-        return field.description, "unlimited", "-", "-"
-    return field.description, _amount(value, field.unit), "-", "-"
+        return field.description, "unlimited", "-", "-", ""
+    return field.description, _amount(value, field.unit), "-", "-", ""
 
 
 def _amount(value: int | None, unit: str) -> str:
