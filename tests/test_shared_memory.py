@@ -4,6 +4,8 @@ and its child, two processes mapping one file. Peer: lsfd."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import fcntl
 import json
 import mmap
@@ -12,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -89,6 +92,67 @@ def test_a_memfd_shared_through_fork(hold: Any) -> None:
         mapping.close()
     finally:
         os.close(fd)
+
+
+HOSTILE_NAMES = (
+    b"paint\x1b[31mRED\x1b]0;title\x07",  # terminal escapes
+    b"line\nbreak",  # maps writes the newline as \012
+    b"back\\012slash",  # and a backslash as itself: the two look alike in maps
+    b"not \xff\xfe utf-8",
+    b"x (deleted)",  # the suffix maps adds to every memfd, inside the name
+    b"looks/like a/path",
+    b"w" * 249,  # the longest name memfd_create takes
+)
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.mmap.restype = ctypes.c_void_p
+_libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                       ctypes.c_int, ctypes.c_long]  # fmt: skip
+_libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+
+
+@contextmanager
+def memfd_named(name: bytes, held: bool) -> Iterator[int]:
+    """A memfd named `name` (bytes, as the kernel takes it), held by a descriptor or only
+    mapped (through libc: Python's mmap would keep a descriptor); yields its inode."""
+    fd = _libc.memfd_create(name, 0)
+    assert fd >= 0, os.strerror(ctypes.get_errno())
+    address = None
+    try:
+        os.ftruncate(fd, 4096)
+        inode = os.fstat(fd).st_ino
+        if not held:
+            address = _libc.mmap(None, 4096, mmap.PROT_READ, mmap.MAP_SHARED, fd, 0)
+            assert address not in (None, ctypes.c_void_p(-1).value)
+            os.close(fd)
+            fd = -1
+        yield inode
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        if address is not None:
+            _libc.munmap(address, 4096)
+
+
+def test_hostile_memfd_names_are_kept_exactly_and_shown_escaped() -> None:
+    """memfd_create takes any bytes: each name comes back exactly (JSON `name_hex`), whether
+    a descriptor or only a mapping shows it, and reaches the terminal escaped."""
+    require_root("reading mappings' links in map_files")
+    with contextlib.ExitStack() as made:
+        inodes = {made.enter_context(memfd_named(name, held)): name
+                  for held in (True, False) for name in HOSTILE_NAMES}  # fmt: skip
+        listed = shmtop("list", "--kind", "memfd", "--json")
+        assert listed.returncode == 0, listed.stderr
+        found = {o["inode"]: bytes.fromhex(o["name_hex"])
+                 for o in json.loads(listed.stdout)["objects"] if o["inode"] in inodes}  # fmt: skip
+        assert found == inodes
+        for inode in inodes:
+            shown = shmtop("show", f"memfd:{inode}")
+            assert shown.returncode == 0, shown.stderr
+            assert not set(shown.stdout) & {"\x1b", "\x07", "\r"}
+            name_lines = [line for line in shown.stdout.splitlines() if line.startswith("name ")]
+            assert len(name_lines) == 1  # no newline of a name breaks the table
+        text = shmtop("list", "--kind", "memfd").stdout
+        assert "\x1b" not in text
 
 
 def unlinked_while_mapped(path: str, size: int) -> mmap.mmap:

@@ -43,6 +43,7 @@ _DELETED = b" (deleted)"
 _MEMFD = b"/memfd:"
 _DEV_SHM = b"/dev/shm/"
 Key = tuple[int, int]
+Mapping = tuple[int, int, int, int, bytes, bool]  # start, end, device, inode, name, writable
 
 
 @dataclass
@@ -76,7 +77,8 @@ class SharedMemoryFinder:
         self._lock = threading.Lock()
 
     def look(self, process: ProcessView) -> None:
-        mapped = [m for m in _shared_mappings(process.maps) if self._kind_of(*m[2:4], m[4])]
+        mapped = [_exact(process, m) for m in _shared_mappings(process.maps)
+                  if self._kind_of(*m[2:4], m[4])]  # fmt: skip
         held = [h for fd, link in process.links.items() if (h := self._held(process, fd, link))]
         if not (mapped or held):
             return
@@ -93,6 +95,7 @@ class SharedMemoryFinder:
                 seen.comms[process.pid] = identity
             for fd, st, name in held:
                 seen = self._entry((st.st_dev, st.st_ino), name)
+                seen.name = _bare(name)  # a link's name is exact; maps escapes a newline
                 seen.st = st
                 seen.fds[process.pid] += 1
                 seen.places.insert(0, (process.pid, f"fd/{fd}"))
@@ -140,9 +143,7 @@ class SharedMemoryFinder:
         if seen is None:
             kind = self._kind_of(key[0], key[1], name)
             assert kind is not None
-            deleted = name.endswith(_DELETED)
-            bare = name[: -len(_DELETED)] if deleted else name
-            seen = self._seen[key] = _Seen(kind, bare, deleted)
+            seen = self._seen[key] = _Seen(kind, _bare(name), name.endswith(_DELETED))
         return seen
 
     def _object(self, key: Key, seen: _Seen) -> IpcObject | None:
@@ -211,7 +212,7 @@ def _known(seen: _Seen, st: os.stat_result | None) -> _Known:
                   stat.S_IMODE(st.st_mode), st.st_mtime_ns)  # fmt: skip
 
 
-def _shared_mappings(maps: bytes) -> list[tuple[int, int, int, int, bytes, bool]]:
+def _shared_mappings(maps: bytes) -> list[Mapping]:
     """(start, end, device, inode, name, writable) of each MAP_SHARED mapping of something
     named. A shared mapping's permissions end in "-s " or "xs ": those are searched for as
     bytes (most lines are private, and no line is split for them), and only their lines
@@ -229,6 +230,25 @@ def _shared_mappings(maps: bytes) -> list[tuple[int, int, int, int, bytes, bool]
                 found.append((int(m[1], 16), int(m[2], 16), dev, int(m[6]), m[7], m[3] == b"w"))
             at = maps.find(needle, end)
     return found
+
+
+def _bare(name: bytes) -> bytes:
+    return name[: -len(_DELETED)] if name.endswith(_DELETED) else name
+
+
+def _exact(process: ProcessView, mapping: Mapping) -> Mapping:
+    """The mapping with its exact name. maps writes a newline in a name as `\\012` (and a
+    backslash as itself, so `\\012` there may be either): a name with a backslash is read
+    again from the mapping's map_files link (root), which escapes nothing; failing that, it
+    stays as maps wrote it."""
+    start, end, dev, inode, name, writable = mapping
+    if b"\\" not in name:
+        return mapping
+    try:
+        exact = os.readlink(f"map_files/{start:x}-{end:x}".encode(), dir_fd=process.pid_fd)
+    except OSError:
+        return mapping
+    return start, end, dev, inode, exact, writable
 
 
 def _users(seen: _Seen) -> tuple[Attacher, ...]:
