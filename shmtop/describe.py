@@ -203,13 +203,18 @@ _STATES_OF_PIPES = {
 }
 
 
+def _pipe_state(p: PipeLike) -> Field:
+    meaning = p.sides_unknown or _STATES_OF_PIPES.get(p.state, "")
+    return Field("state", p.state or "unknown", meaning)
+
+
 def _pipe(p: PipeLike, users: Users) -> list[Field]:
     fields = [
         Field("inode", str(p.inode), "its identity while any end is open"),
         Field("owner", user(p.uid, users)),
         Field("buffered", amount(p.buffered), p.note or "bytes waiting (FIONREAD), none taken"),
         Field("capacity", amount(p.capacity), "F_GETPIPE_SZ: a writer blocks beyond it"),
-        Field("state", p.state or "unknown", _STATES_OF_PIPES.get(p.state, "")),
+        _pipe_state(p),
     ]
     for end in p.endpoints:
         role = {"r": "reads", "w": "writes", "rw": "reads and writes"}.get(end.mode, "?")

@@ -73,6 +73,11 @@ def _child(
         os._exit(0)
 
 
+def become_nobody() -> None:
+    """This process becomes uid/gid nobody, dumpable as a program nobody started."""
+    _become_nobody()
+
+
 def _become_nobody() -> None:
     """As a program started by nobody would be: changing uid without exec leaves a process
     undumpable, its /proc closed even to its own user; a program nobody starts is not."""

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import termios
@@ -25,7 +26,7 @@ from shmtop.collect import Collector
 from shmtop.errors import NotPermitted
 from shmtop.model import Fifo, Kind, Pipe, PipeLike
 from tests.holders import holders
-from tests.privileges import require_root
+from tests.privileges import become_nobody, require_root, run_as_nobody
 
 F_GETPIPE_SZ = 1032
 
@@ -103,10 +104,13 @@ def hold() -> Iterator[Any]:
 class BlockedWriter:
     """A child that fills a pipe and sleeps writing one byte more."""
 
-    def __init__(self, w: int, r: int, capacity: int) -> None:
+    def __init__(
+        self, w: int, r: int, capacity: int, prepare: Callable[[], object] = lambda: None
+    ) -> None:
         self.pid = os.fork()
         if self.pid == 0:  # never returns into pytest
             try:
+                prepare()
                 os.close(r)
                 os.write(w, b"x" * capacity)
                 os.write(w, b"y")
@@ -218,6 +222,71 @@ def test_without_the_right_to_duplicate_a_pipe_with_both_ends_is_reopened_read_o
     os.close(w)
     pipe = found(Kind.PIPE, f"pipe:{inode}")
     assert (pipe.buffered, pipe.state, pipe.note) == (5, "partly full", None)
+
+
+def test_a_reader_no_process_holds_is_still_a_reader() -> None:
+    """The read end is in flight in a socket (SCM_RIGHTS, not yet received): no process holds
+    it, yet the pipe has a reader, and a write succeeds. The kernel's word decides, not the
+    ends seen: not "no reader"."""
+    require_root("duplicating another process's descriptor")
+    writer = LoneWriter()
+    carrier, other = socket.socketpair(socket.AF_UNIX)
+    try:
+        reader = os.open(f"/proc/{writer.pid}/fd/{writer.w}", os.O_RDONLY | os.O_NONBLOCK)
+        socket.send_fds(carrier, [b"r"], [reader])  # the only reader, now in flight
+        os.close(reader)
+        pipe = found(Kind.PIPE, f"pipe:{writer.inode}")
+        assert (pipe.readers, pipe.has_reader, pipe.state) == (0, True, "empty")
+        assert writer.write_now() == 0  # written: there was a reader
+    finally:
+        carrier.close()
+        other.close()
+
+
+def test_nobody_sees_its_own_pipes_and_no_state_from_ends_it_cannot_see(hold: Any) -> None:
+    """As nobody: a full pipe between two of its own processes, with its writer asleep, is
+    seen whole; a pipe whose writer is its own but whose reader is root's is not called
+    "no reader" (the kernel says there is one); a pipe only root holds is not seen at all."""
+    require_root("dropping to nobody")
+    full_r, full_w = os.pipe()
+    capacity = fcntl.fcntl(full_r, F_GETPIPE_SZ)
+    writer = BlockedWriter(full_w, full_r, capacity, prepare=become_nobody)
+    half_r, half_w = os.pipe()
+    roots_r, roots_w = os.pipe()
+    os.write(roots_w, b"root's")
+    made = (full_r, full_w, half_r, half_w, roots_r, roots_w)
+
+    def keeping(*kept: int) -> tuple[int, ...]:
+        for fd in set(made) - set(kept):
+            os.close(fd)
+        return kept
+
+    try:
+        reader = hold(lambda: (keeping(full_r), become_nobody()))
+        half_writer = hold(lambda: (keeping(half_w), become_nobody(), os.write(half_w, b"abc")))
+        root = hold(lambda: keeping(half_r, roots_r, roots_w))
+        keeping()
+        wait_until(lambda: in_write(writer.pid), "writer asleep")
+        refs = [
+            f"pipe:{os.stat(f'/proc/{p}/fd/{fd}').st_ino}"
+            for p, fd in ((reader.pid, full_r), (half_writer.pid, half_w), (root.pid, roots_r))
+        ]
+
+        def as_nobody() -> dict[str, tuple[object, ...]]:
+            snapshot = Collector(kinds=[Kind.PIPE]).collect(attachers=True)
+            by_ref = {obj.ref: obj for obj in snapshot.of(Kind.PIPE)}
+            return {ref: (p.buffered, p.state, {(e.pid, e.mode, e.blocked) for e in p.endpoints})
+                    for ref in refs if isinstance(p := by_ref.get(ref), Pipe)}  # fmt: skip
+
+        seen = run_as_nobody(as_nobody)
+        assert seen[refs[0]] == (capacity, "full", {(writer.pid, "w", True),
+                                                    (reader.pid, "r", False)})  # fmt: skip
+        assert seen[refs[1]] == (3, "partly full", {(half_writer.pid, "w", False)})
+        assert refs[2] not in seen
+    finally:
+        for holder in (reader, half_writer, root):
+            holder.release()
+        writer.wait()
 
 
 def _refused(pid: int, fd: int) -> int:

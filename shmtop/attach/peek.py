@@ -21,6 +21,7 @@ import ctypes
 import errno
 import fcntl
 import os
+import select
 import termios
 
 from shmtop.errors import NotPermitted, Vanished
@@ -69,6 +70,24 @@ def pipe_fill(fd: int) -> tuple[int, int]:
     waiting = array.array("i", [0])
     fcntl.ioctl(fd, termios.FIONREAD, waiting)
     return waiting[0], fcntl.fcntl(fd, F_GETPIPE_SZ)
+
+
+def other_side(fd: int, anonymous: bool) -> tuple[bool | None, bool | None]:
+    """(has a reader, has a writer) of the pipe `fd` is an end of, as the kernel says it on a
+    poll that waits for nothing: a write end polls POLLERR when no reader is left anywhere, a
+    read end POLLHUP when no writer is (also ends shmtop cannot see: another user's process,
+    a descriptor in flight in a socket). None: not said. A FIFO's reader that has never had a
+    writer polls no POLLHUP, so there only POLLHUP is an answer."""
+    access = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE
+    if access == os.O_RDWR:
+        return True, True
+    poller = select.poll()
+    poller.register(fd, select.POLLIN if access == os.O_RDONLY else select.POLLOUT)
+    events = next((ev for _, ev in poller.poll(0)), 0)
+    if access == os.O_WRONLY:
+        return not events & select.POLLERR, True
+    hung_up = bool(events & select.POLLHUP)
+    return True, (False if hung_up else (True if anonymous else None))
 
 
 def seals(fd: int) -> int | None:

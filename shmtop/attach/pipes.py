@@ -16,10 +16,11 @@ import os
 import stat
 import threading
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from shmtop.attach.finders import Found, ProcessView
-from shmtop.attach.peek import duplicate, pipe_fill
+from shmtop.attach.peek import duplicate, other_side, pipe_fill
 from shmtop.attach.waits import Wait
 from shmtop.errors import NotPermitted, Vanished
 from shmtop.model import Attacher, Endpoint, Fifo, IpcObject, Kind, Pipe
@@ -29,6 +30,17 @@ _PIPE_LINK = "pipe:["
 _NOT_FIFO = ("/dev/null", "/dev/pts/", "/dev/tty", "/dev/urandom", "/dev/random", "/memfd:")
 _REOPEN = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
 _NO_RIGHT = "its holders' descriptors cannot be duplicated here (ptrace rights)"
+
+
+class _Fill(NamedTuple):
+    """How full a pipe is (None: unknown, `note` says why), and whether it has a reader and a
+    writer anywhere, as the kernel said it (None: not said)."""
+
+    buffered: int | None = None
+    capacity: int | None = None
+    note: str | None = None
+    has_reader: bool | None = None
+    has_writer: bool | None = None
 
 
 @dataclass
@@ -72,22 +84,20 @@ class PipeFinder:
         users: dict[str, tuple[Attacher, ...]] = {}
         for seen in self._seen.values():
             ends = tuple(sorted(seen.ends, key=lambda e: (e.pid, e.fd)))
-            buffered, capacity, note = self._fill(seen, ends)
-            fields = (seen.dev, seen.inode, seen.uid, seen.gid, seen.mode, ends)
-            obj: Pipe | Fifo = (
-                Fifo(*fields, buffered, capacity, note, path=seen.path)
-                if seen.kind is Fifo
-                else Pipe(*fields, buffered, capacity, note)
-            )
+            fill = self._fill(seen, ends)
+            obj: Pipe | Fifo = seen.kind(
+                seen.dev, seen.inode, seen.uid, seen.gid, seen.mode, ends, fill.buffered,
+                fill.capacity, fill.note, has_reader=fill.has_reader, has_writer=fill.has_writer,
+            )  # fmt: skip
+            if isinstance(obj, Fifo):
+                obj = replace(obj, path=seen.path)
             objects[obj.kind].append(obj)
             users[obj.ref] = _users(ends)
         return Found({kind: tuple(found) for kind, found in objects.items()}, users)
 
-    def _fill(
-        self, seen: _Seen, ends: tuple[Endpoint, ...]
-    ) -> tuple[int | None, int | None, str | None]:
-        """(buffered, capacity, why unknown) through a duplicate of a holder's descriptor,
-        else a reopened end where a reader and a writer already exist (see peek)."""
+    def _fill(self, seen: _Seen, ends: tuple[Endpoint, ...]) -> _Fill:
+        """Through a duplicate of a holder's descriptor, else a reopened end where a reader
+        and a writer already exist (see peek)."""
         refused = False
         for end in ends:
             try:
@@ -97,37 +107,37 @@ class PipeFinder:
                 break
             except Vanished:
                 continue
-            found = _fill_of(fd, seen)
+            found = _fill_of(fd, seen, sides=True)
             if found is not None:
-                return (*found, None)
+                return found
         if not refused:
-            return None, None, "every end was closed while it was read"
+            return _Fill(note="every end was closed while it was read")
         if not (any(e.reads for e in ends) and any(e.writes for e in ends)):
-            return None, None, _NO_RIGHT + "; reopening it would add a reader it lacks"
+            return _Fill(note=_NO_RIGHT + "; reopening it could add a reader it lacks")
         return self._reopened(seen, ends)
 
-    def _reopened(
-        self, seen: _Seen, ends: tuple[Endpoint, ...]
-    ) -> tuple[int | None, int | None, str | None]:
+    def _reopened(self, seen: _Seen, ends: tuple[Endpoint, ...]) -> _Fill:
         for end in ends:
             try:
                 fd = os.open(f"{self.procfs}/{end.pid}/fd/{end.fd}", _REOPEN)
             except OSError:
                 continue
-            found = _fill_of(fd, seen)
+            found = _fill_of(fd, seen, sides=False)  # a new reader: poll would count itself
             if found is not None:
-                return (*found, None)
-        return None, None, _NO_RIGHT + ", nor reopened"
+                return found
+        return _Fill(note=_NO_RIGHT + ", nor reopened")
 
 
-def _fill_of(fd: int, seen: _Seen) -> tuple[int, int] | None:
+def _fill_of(fd: int, seen: _Seen, sides: bool) -> _Fill | None:
     """The fill of the pipe `fd` is an end of, if it still is this pipe (a descriptor number
-    may have been closed and reused since the walk read it); `fd` is closed."""
+    may have been closed and reused since the walk read it), with the kernel's word on its
+    other side when `sides` (`fd` is a holder's own end); `fd` is closed."""
     try:
         st = os.fstat(fd)
         if (st.st_dev, st.st_ino) != (seen.dev, seen.inode) or not stat.S_ISFIFO(st.st_mode):
             return None
-        return pipe_fill(fd)
+        said = other_side(fd, anonymous=seen.kind is Pipe) if sides else (None, None)
+        return _Fill(*pipe_fill(fd), None, *said)
     except OSError:
         return None
     finally:

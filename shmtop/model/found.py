@@ -54,6 +54,10 @@ class PipeLike:
     capacity: int | None
     note: str | None
     ns: str = field(default="", kw_only=True)
+    # Whether it has a reader / a writer anywhere, as the kernel said on a poll of a duplicate
+    # end (None: not said). Counts ends shmtop cannot see, which `endpoints` leave out.
+    has_reader: bool | None = field(default=None, kw_only=True)
+    has_writer: bool | None = field(default=None, kw_only=True)
 
     ref: str = field(init=False, repr=False, compare=False)
 
@@ -63,6 +67,17 @@ class PipeLike:
     @property
     def id(self) -> int:
         return self.inode
+
+    @property
+    def sides_unknown(self) -> str | None:
+        """Why whether it has a reader and a writer is not known, else None: no end of one
+        side among the ends seen, and the kernel not asked."""
+        for count, anywhere, side in ((self.readers, self.has_reader, "reader"),
+                                      (self.writers, self.has_writer, "writer")):  # fmt: skip
+            if not count and anywhere is None:
+                return (f"no {side} among the processes read here, and the kernel could not "
+                        f"be asked: an end in a process not readable here may be one")  # fmt: skip
+        return None
 
     @property
     def readers(self) -> int:
@@ -75,11 +90,13 @@ class PipeLike:
     @property
     def state(self) -> str | None:
         """ "no reader" (a write raises SIGPIPE), "no writer" (a read is at end of file),
-        "full", "empty", "partly full"; None when its fill is unknown."""
-        if not self.readers:
-            return "no reader"
-        if not self.writers:
-            return "no writer"
+        "full", "empty", "partly full"; None when its fill, or whether it has a reader and a
+        writer (`sides_unknown`), is unknown. Only the kernel's word (`has_reader`,
+        `has_writer`) or seen ends decide: never ends not seen."""
+        for count, anywhere, missing in ((self.readers, self.has_reader, "no reader"),
+                                         (self.writers, self.has_writer, "no writer")):  # fmt: skip
+            if not count and not anywhere:
+                return missing if anywhere is False else None
         if self.buffered is None or self.capacity is None:
             return None
         if self.buffered >= self.capacity:
