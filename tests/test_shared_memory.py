@@ -23,7 +23,7 @@ from shmtop.collect import Collector
 from shmtop.model import IpcObject, Kind, Memfd, PosixShm, SharedAnon, SharedFile, Snapshot
 from tests.holders import holders
 from tests.ipcfactory import unique
-from tests.privileges import require_root
+from tests.privileges import become_nobody, require_root, run_as_nobody
 
 F_ADD_SEALS = 1033
 F_SEAL_SHRINK, F_SEAL_GROW = 0x0002, 0x0004
@@ -153,6 +153,31 @@ def test_hostile_memfd_names_are_kept_exactly_and_shown_escaped() -> None:
             assert len(name_lines) == 1  # no newline of a name breaks the table
         text = shmtop("list", "--kind", "memfd").stdout
         assert "\x1b" not in text
+
+
+def test_nobody_sees_its_own_memfd_and_not_roots(hold: Any) -> None:
+    """As nobody: a memfd one of its own processes maps and holds is found, with its name,
+    size and holder; one only a root process holds is not seen at all (its processes cannot
+    be read), and nothing is guessed about it."""
+    require_root("dropping to nobody")
+    name = unique("memfd-nobody")
+
+    def own() -> tuple[int, mmap.mmap]:
+        become_nobody()
+        fd = os.memfd_create(name)
+        os.ftruncate(fd, 2 * 4096)
+        mapping = mmap.mmap(fd, 2 * 4096)
+        mapping[:4] = b"mine"
+        return fd, mapping
+
+    holder = hold(own)
+    hold(lambda: os.memfd_create(name + "-root"))  # root's, made after: nobody inherits none
+    seen = run_as_nobody(lambda: {
+        m.name: (m.size, m.allocated, set(users(snap, m.ref)))
+        for snap in [collected(Kind.MEMFD)] for m in snap.of(Kind.MEMFD)
+        if isinstance(m, Memfd) and m.name.startswith(name.encode())
+    })  # fmt: skip
+    assert seen == {name.encode(): (2 * 4096, 4096, {holder.pid})}
 
 
 def unlinked_while_mapped(path: str, size: int) -> mmap.mmap:
