@@ -16,7 +16,7 @@ from textual.widgets import Tab, Tabs
 from shmtop.collect import Collector, Roots
 from shmtop.collect.everywhere import places_of
 from shmtop.columns import Context, namespace_names
-from shmtop.model import Snapshot
+from shmtop.model import ALL_KINDS, Snapshot
 from shmtop.names import escape_text as plain_name
 from shmtop.tui.commands import CommandActions
 from shmtop.tui.detail import DetailScreen
@@ -137,7 +137,9 @@ class ShmtopApp(RemovalActions, CommandActions):
         self.kernel = kernel
         self.roots = roots or Roots()
         self.backup_dir = backup_dir
-        self.source: Source = source or Collector(self.roots).collect
+        # Every kind: those found in processes (pipes, memfd, mappings) come with each walk
+        # over /proc, and stay as the last walk found them between walks
+        self.source: Source = source or Collector(self.roots, ALL_KINDS).collect
         # A snapshot of its own, with who uses what, for the clean window (the source's
         # Collectors belong to the poller's thread)
         self.fresh = fresh or (lambda: Collector(self.roots).collect(attachers=True))
