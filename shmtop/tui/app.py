@@ -25,13 +25,14 @@ from shmtop.tui.footer import KeyFooter
 from shmtop.tui.header import HeaderBar
 from shmtop.tui.overview import LimitsOverview
 from shmtop.tui.poller import INTERVALS, Poller, SnapshotDiff
-from shmtop.tui.processes import ProcessesScreen, ProcessObjectsScreen
+from shmtop.tui.processes import Gathering, ProcessesScreen, ProcessObjectsScreen
 from shmtop.tui.removing import RemovalActions
 from shmtop.tui.safe import tell
 from shmtop.tui.spaces import fullest_dev_shm
 from shmtop.tui.table import ObjectTable
 from shmtop.tui.tablemodel import TableModel
 from shmtop.tui.views import VIEWS
+from shmtop.tui.waiting import WaitingScreen
 
 Source = Callable[[bool], Snapshot]  # source(attachers) -> snapshot
 
@@ -111,6 +112,8 @@ class ShmtopApp(RemovalActions, CommandActions):
                 tooltip="Find what looks leaked, with why; pick what to remove"),
         Binding("p", "processes", "Processes", id="app.processes",
                 tooltip="Processes using IPC, and what each uses"),
+        Binding("w", "waiting", "Waiting", id="app.waiting",
+                tooltip="Processes blocked on an object: the call each sleeps in, and on what"),
         Binding("L", "toggle_limits", "Limits", show=False, id="app.limits",
                 tooltip="Show or hide the limit meters (more rows for the table)"),
         Binding("n", "next_namespace", "Namespace", id="app.namespace",
@@ -118,8 +121,8 @@ class ShmtopApp(RemovalActions, CommandActions):
         *_view_bindings(),
     ]  # fmt: skip
     MAIN_SCREEN_ACTIONS = frozenset(
-        {"filter", "sort_next", "sort_reverse", "view", "processes", "remove", "clean",
-         "next_namespace"}
+        {"filter", "sort_next", "sort_reverse", "view", "processes", "waiting", "remove",
+         "clean", "next_namespace"}
     )  # fmt: skip
 
     def __init__(
@@ -271,7 +274,7 @@ class ShmtopApp(RemovalActions, CommandActions):
             return
         if isinstance(screen, DetailScreen):
             screen.show(self.model.objects.get(screen.ref), context)
-        elif isinstance(screen, ProcessesScreen | ProcessObjectsScreen):
+        elif isinstance(screen, Gathering):  # the Processes and Waiting views
             screen.show(context.attach, self.model.objects, context.users)
 
     def _expire_highlights(self) -> None:
@@ -350,6 +353,12 @@ class ShmtopApp(RemovalActions, CommandActions):
 
     def action_processes(self) -> None:
         self._open(ProcessesScreen(self.roots.procfs))
+
+    def action_waiting(self) -> None:
+        self._open(WaitingScreen(self.roots.procfs))
+
+    def on_waiting_screen_chosen(self, event: WaitingScreen.Chosen) -> None:
+        self._open(DetailScreen(event.ref, self.places()))
 
     def on_processes_screen_chosen(self, event: ProcessesScreen.Chosen) -> None:
         self._open(ProcessObjectsScreen(event.pid, self.roots.procfs))
