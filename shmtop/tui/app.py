@@ -31,7 +31,7 @@ from shmtop.tui.safe import tell
 from shmtop.tui.spaces import fullest_dev_shm
 from shmtop.tui.table import ObjectTable
 from shmtop.tui.tablemodel import TableModel
-from shmtop.tui.views import VIEWS
+from shmtop.tui.views import VIEWS, View
 from shmtop.tui.waiting import WaitingScreen
 
 Source = Callable[[bool], Snapshot]  # source(attachers) -> snapshot
@@ -66,8 +66,10 @@ def _changes_rows(diff: SnapshotDiff) -> bool:
     return diff.first or any(news)
 
 
-def _view_meaning(title: str) -> str:
-    return "Every object, of all kinds" if title == "All" else f"Only {title} objects"
+def _view_meaning(view: View) -> str:
+    if view.meaning:
+        return view.meaning
+    return "Every object, of all kinds" if view.title == "All" else f"Only {view.title} objects"
 
 
 def _view_bindings() -> list[BindingType]:
@@ -78,7 +80,7 @@ def _view_bindings() -> list[BindingType]:
             f"View: {view.title}",
             show=False,
             id=f"app.view.{view.id}",
-            tooltip=_view_meaning(view.title),
+            tooltip=_view_meaning(view),
         )
         for i, view in enumerate(VIEWS, start=1)
     ]

@@ -53,6 +53,7 @@ class View(NamedTuple):
     fit_through: str = "leak"
     shows: Callable[[IpcObject], bool] | None = None  # which of its kinds' objects; None: all
     note: str = ""  # what the view leaves out, said where its table is empty
+    meaning: str = ""  # what its key shows, in the help and the palette, where its title is short
 
     def holds(self, obj: IpcObject) -> bool:
         """Whether a row of this view shows obj (its kind, and its rule if it has one)."""
@@ -355,10 +356,11 @@ VIEWS: tuple[View, ...] = (
         ),
         "ref",
         fit_through="blocked",
+        meaning="Every pipe and FIFO: fill, state, ends, who is blocked",
     ),
     View(
         "mapped",
-        "Mapped",
+        "Mem",
         frozenset({Kind.MEMFD, Kind.SHARED_FILE, Kind.SHARED_ANON, Kind.POSIX_SHM}),
         (
             MARK,
@@ -377,6 +379,7 @@ VIEWS: tuple[View, ...] = (
         fit_through="procs",
         shows=_mapped_or_deleted,
         note="read-only shared files are left out, as in `shmtop list`",
+        meaning="Shared memory outside /dev/shm: memfd, shared mappings, deleted /dev/shm files",
     ),
 )
 VIEW_BY_ID = {view.id: view for view in VIEWS}
