@@ -122,7 +122,32 @@ def _every_kind(repeat: int) -> dict[str, list[float]]:
     if len(ALL_KINDS) == len(LISTED_KINDS):
         return {}
     every = Collector(kinds=ALL_KINDS)
-    return {"collect(attachers=True), every kind": timed(lambda: every.collect(True), repeat)}
+    return {
+        "collect(attachers=True), every kind": timed(lambda: every.collect(True), repeat),
+        **_dashboard_refresh(repeat),
+    }
+
+
+def _dashboard_refresh(repeat: int) -> dict[str, list[float]]:
+    """What a root dashboard's refresh with a walk costs: every namespace, with the listed
+    kinds only (as before the dashboard showed pipes), and with the kinds found in processes."""
+    import inspect
+
+    from shmtop.collect.everywhere import Collectors, collect_everywhere
+
+    if "processes_too" not in inspect.signature(collect_everywhere).parameters:
+        return {}
+    kept = (Collectors(), Collectors())
+
+    def refresh(found: bool) -> Callable[[], object]:
+        return lambda: collect_everywhere(
+            attachers=True, collectors=kept[found], processes_too=found
+        )
+
+    return {
+        "dashboard refresh, listed kinds": timed(refresh(False), repeat),
+        "dashboard refresh, every kind": timed(refresh(True), repeat),
+    }
 
 
 def report(count: int, results: dict[str, list[float]]) -> None:

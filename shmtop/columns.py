@@ -273,11 +273,14 @@ def _mark_order(found: tuple[Flag, ...]) -> SortKey:
 
 def _allocated(obj: IpcObject, ctx: Context) -> int | None:
     """Memory it takes, where that is not its size: a /dev/shm file's allocated blocks (a
-    sparse file takes less than its size), a segment's resident and swapped pages."""
+    sparse file takes less than its size), a segment's resident and swapped pages, a memfd's
+    or shared mapping's allocated blocks."""
     if isinstance(obj, PosixShm | PosixSem):
         return obj.allocated if obj.type is FileType.FILE else None
     if isinstance(obj, SysvShm) and obj.rss is not None:
         return obj.rss + (obj.swap or 0)
+    if isinstance(obj, SharedMemory):
+        return obj.allocated
     return None
 
 

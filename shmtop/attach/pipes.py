@@ -76,8 +76,10 @@ class PipeFinder:
         with self._lock:
             for seen, fd, mode in ends:
                 known = self._seen.setdefault((seen.dev, seen.inode), seen)
-                is_blocked = any(direction in mode for direction in blocked.get(fd, ""))
-                known.ends.append(Endpoint(process.pid, comm, uid, fd, mode, is_blocked))
+                calls = [w.call for w in blocked.get(fd, ()) if w.direction in mode]
+                known.ends.append(
+                    Endpoint(process.pid, comm, uid, fd, mode, bool(calls), "".join(calls[:1]))
+                )
 
     def found(self) -> Found:
         objects: dict[Kind, list[IpcObject]] = defaultdict(list)
@@ -168,12 +170,12 @@ def _mode(link_mode: int) -> str:
     return ("r" if link_mode & stat.S_IRUSR else "") + ("w" if link_mode & stat.S_IWUSR else "")
 
 
-def _blocked(waits: tuple[Wait, ...] | None) -> dict[int, str]:
-    """Descriptors some thread sleeps in a read ("r") or write ("w") on."""
-    found: dict[int, str] = {}
+def _blocked(waits: tuple[Wait, ...] | None) -> dict[int, list[Wait]]:
+    """The reads and writes some thread sleeps in, by descriptor."""
+    found: dict[int, list[Wait]] = defaultdict(list)
     for wait in waits or ():
         if wait.kind is Kind.PIPE:
-            found[wait.handle] = found.get(wait.handle, "") + wait.direction
+            found[wait.handle].append(wait)
     return found
 
 
@@ -182,6 +184,7 @@ def _users(ends: tuple[Endpoint, ...]) -> tuple[Attacher, ...]:
     for end in ends:
         by_pid[end.pid].append(end)
     return tuple(
-        Attacher(pid, held[0].comm, held[0].uid, 0, len(held), any(e.blocked for e in held))
+        Attacher(pid, held[0].comm, held[0].uid, 0, len(held), any(e.blocked for e in held),
+                 next((e.call for e in held if e.blocked), ""))
         for pid, held in sorted(by_pid.items())
-    )
+    )  # fmt: skip

@@ -100,14 +100,15 @@ def _inode_after(data: bytes, at: int, width: int) -> int | None:
 @dataclass(frozen=True)
 class Finding:
     """What one readable process was found to use: mappings and descriptors per key, the
-    references it is blocked on, and whether its waits could not be read."""
+    references it is blocked on (with the call it sleeps in), and whether its waits could not
+    be read."""
 
     pid: int
     comm: str
     uid: int | None
     maps: Counter[Key]
     fds: Counter[Key]
-    waiting: tuple[str, ...] = ()
+    waiting: Mapping[str, str] = field(default_factory=dict)  # reference -> call
     waits_unknown: bool = False
     ipc: str = ""  # its IPC namespace's label, where a System V mapping needed it
 
@@ -161,17 +162,19 @@ class _IpcLabel:
         return self.known
 
 
-def _waits(view: ProcessView, targets: Targets, ipc: _IpcLabel) -> tuple[tuple[str, ...], bool]:
-    """(references the process is blocked on, whether that could not be read)."""
+def _waits(view: ProcessView, targets: Targets, ipc: _IpcLabel) -> tuple[dict[str, str], bool]:
+    """(references the process is blocked on, each with the call it sleeps in; whether that
+    could not be read)."""
     if not targets.wants_waits:
-        return (), False
+        return {}, False
     waits = view.waits()
     if waits is None:
-        return (), True
-    refs: list[str] = []
+        return {}, True
+    refs: dict[str, str] = {}
     for wait in waits:
-        refs.extend(_waited_on(view.pid_fd, wait, targets, ipc))
-    return tuple(dict.fromkeys(refs)), False
+        for ref in _waited_on(view.pid_fd, wait, targets, ipc):
+            refs.setdefault(ref, wait.call)
+    return refs, False
 
 
 def _waited_on(pid_fd: int, wait: Wait, targets: Targets, ipc: _IpcLabel) -> tuple[str, ...]:

@@ -177,8 +177,9 @@ def _attachers(
     for finding in findings:
         process = processes[finding.pid]
         for ref, (maps, fds) in _uses(finding, targets).items():
-            waiting = ref in finding.waiting
-            found[ref].append(Attacher(finding.pid, process.comm, process.uid, maps, fds, waiting))
+            call = finding.waiting.get(ref)
+            found[ref].append(Attacher(finding.pid, process.comm, process.uid, maps, fds,
+                                       call is not None, call or ""))  # fmt: skip
     return {ref: tuple(sorted(found[ref], key=lambda a: a.pid)) for ref in found}
 
 

@@ -25,19 +25,28 @@ _CALLS: dict[str, dict[int, Kind]] = {
     "aarch64": {193: _SEM, 192: _SEM, 189: _MSG, 188: _MSG, 182: _MQ, 183: _MQ,
                 63: _IO, 64: _IO, 65: _IO, 66: _IO},
 }  # fmt: skip
+_NAMES: dict[str, dict[int, str]] = {
+    "x86_64": {65: "semop", 220: "semtimedop", 69: "msgsnd", 70: "msgrcv", 242: "mq_timedsend",
+               243: "mq_timedreceive", 0: "read", 1: "write", 19: "readv", 20: "writev"},
+    "aarch64": {193: "semop", 192: "semtimedop", 189: "msgsnd", 188: "msgrcv",
+                182: "mq_timedsend", 183: "mq_timedreceive", 63: "read", 64: "write",
+                65: "readv", 66: "writev"},
+}  # fmt: skip
 _WRITES: dict[str, frozenset[int]] = {"x86_64": frozenset({1, 20}), "aarch64": frozenset({64, 66})}
 CALLS: dict[int, Kind] | None = _CALLS.get(os.uname().machine)
 WRITES: frozenset[int] = _WRITES.get(os.uname().machine, frozenset())
+NAMES: dict[int, str] = _NAMES.get(os.uname().machine, {})
 
 
 class Wait(NamedTuple):
     """Blocked in a call on a System V set or queue (`handle` is its id) or a POSIX queue
     (`handle` is the descriptor); or (kind PIPE) in a read or write on descriptor `handle`,
-    `direction` "r" or "w"."""
+    `direction` "r" or "w". `call` names the system call ("msgrcv", "write")."""
 
     kind: Kind
     handle: int
     direction: str = ""
+    call: str = ""
 
 
 def parse_syscall(text: bytes) -> Wait | None:
@@ -53,6 +62,7 @@ def parse_syscall(text: bytes) -> Wait | None:
         handle = int(fields[1], 16)
     except ValueError:
         return None
+    number = int(fields[0])
     if kind is _IO:
-        return Wait(kind, handle, "w" if int(fields[0]) in WRITES else "r")
-    return Wait(kind, handle)
+        return Wait(kind, handle, "w" if number in WRITES else "r", NAMES.get(number, ""))
+    return Wait(kind, handle, call=NAMES.get(number, ""))

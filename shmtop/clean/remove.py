@@ -51,6 +51,12 @@ NOT_REMOVABLE = (
 )
 
 
+def can_be_removed(obj: IpcObject) -> bool:
+    """Whether there is anything to remove: not for pipes, memfd objects, mappings and
+    deleted /dev/shm files, which the kernel frees with their last holder."""
+    return spec_of(obj).removable and not getattr(obj, "deleted", False)
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     ref: str
@@ -132,7 +138,7 @@ class Remover:
         return now
 
     def _remove(self, seen: IpcObject) -> str:
-        if not spec_of(seen).removable or getattr(seen, "deleted", False):
+        if not can_be_removed(seen):
             raise Refused(f"{seen.ref}: {NOT_REMOVABLE}")
         if spec_of(seen).address is Address.ID and not self.roots.live_procfs:
             raise Refused(

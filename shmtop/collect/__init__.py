@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import NamedTuple
 
-from shmtop.attach import ProcessFinder, scan_attachers
+from shmtop.attach import Found, ProcessFinder, scan_attachers
 from shmtop.attach.pipes import PipeFinder
 from shmtop.attach.shared import SharedMemoryFinder
 from shmtop.collect.found import with_found
@@ -73,22 +73,47 @@ class Collector:
             source for source in listed_sources(self.roots) if source.kinds & self.kinds
         ]
         self.found_in_processes = [s for s in found_in_processes if s.kinds & self.kinds]
+        self._found: list[Found] | None = None  # what the last walk found
 
     def collect(self, attachers: bool = False) -> Snapshot:
         """A snapshot; with `attachers`, also a /proc scan of who uses each object, which
         finds the kinds that live in processes."""
-        snapshot = self._collect()
+        return self.complete(self.listed(), attachers)
+
+    def listed(self) -> Snapshot:
+        """The first phase alone: the listed kinds, limits and usage."""
+        return self._collect()
+
+    def complete(self, snapshot: Snapshot, attachers: bool) -> Snapshot:
+        """The second phase over `snapshot` (this Collector's first phase, or a merge of
+        several): with `attachers`, the walk over /proc, with who uses what and the kinds
+        found in processes. Without it, what the last walk found (a Collector kept between
+        polls, as the dashboard's, shows those objects as of its last walk rather than none);
+        before any walk, those kinds are unavailable."""
         if not attachers:
-            return self._not_scanned(snapshot)
+            return self._last_found_in(snapshot)
         finders = [source.make(self.roots) for source in self.found_in_processes]
         attach = scan_attachers(snapshot, self.roots.procfs, finders)
         snapshot = replace(snapshot, attach=attach)
         if finders:
-            snapshot = with_found(snapshot, [finder.found() for finder in finders])
-            snapshot = replace(snapshot, usage=usage_of(snapshot))
+            self._found = [finder.found() for finder in finders]
+            snapshot = self._with_found(snapshot, self._found)
         assert snapshot.attach is not None
         users = resolve_users(_all_uids(snapshot, snapshot.attach))
         return replace(snapshot, users=users)
+
+    def _with_found(self, snapshot: Snapshot, found: list[Found]) -> Snapshot:
+        snapshot = with_found(snapshot, found)
+        mine = {"", self.roots.ipc_ns, self.roots.shm_ns}  # usage is of its own namespace's
+        own = [obj for obj in snapshot.objects if obj.ns in mine]
+        counted = replace(snapshot, by_kind=_by_kind(own))
+        return replace(snapshot, usage={**snapshot.usage, **usage_of(counted)})
+
+    def _last_found_in(self, snapshot: Snapshot) -> Snapshot:
+        if self._found is None:
+            return self._not_scanned(snapshot)
+        snapshot = self._with_found(snapshot, self._found)
+        return replace(snapshot, users={**_found_users(self._found), **snapshot.users})
 
     def _not_scanned(self, snapshot: Snapshot) -> Snapshot:
         """Kinds found in processes are unknown without the walk: unavailable, not none."""
@@ -121,6 +146,19 @@ class Collector:
             usage=usage_of(snapshot),
             users=resolve_users(obj.uid for obj in snapshot.objects if obj.uid is not None),
         )
+
+
+def _by_kind(objects: list[IpcObject]) -> dict[Kind, tuple[IpcObject, ...]]:
+    by_kind: dict[Kind, list[IpcObject]] = {}
+    for obj in objects:
+        by_kind.setdefault(obj.kind, []).append(obj)
+    return {kind: tuple(found) for kind, found in by_kind.items()}
+
+
+def _found_users(found: list[Found]) -> dict[int, str | None]:
+    """Owners of what a walk found, named again (user names are resolved per snapshot)."""
+    uids = {o.uid for part in found for objs in part.objects.values() for o in objs}
+    return resolve_users(uid for uid in uids if uid is not None)
 
 
 def _all_uids(snapshot: Snapshot, attach: AttachMap) -> Iterator[int]:

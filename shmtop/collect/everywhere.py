@@ -18,7 +18,7 @@ from shmtop.attach import scan_attachers
 from shmtop.collect import Collector
 from shmtop.collect.mqueue import mqueue_device_at
 from shmtop.collect.users import resolve_users
-from shmtop.model import ALL_KINDS, LISTED_KINDS, IpcObject, Kind, Snapshot, UsageItem
+from shmtop.model import ALL_KINDS, FOUND_KINDS, LISTED_KINDS, IpcObject, Kind, Snapshot, UsageItem
 from shmtop.model.namespace import Namespace
 from shmtop.model.roots import Roots
 from shmtop.names import escape_text
@@ -61,18 +61,25 @@ def collect_everywhere(
     kinds: Iterable[Kind] = ALL_KINDS,
     attachers: bool = False,
     within: Callable[[Namespace], bool] | None = None,
+    *,
     collectors: Collectors | None = None,
+    processes_too: bool = False,
 ) -> Snapshot:
     """Every namespace's objects in one snapshot (`namespaces` says which were read, with
     each one's usage and what could not be read), and, with `attachers`, who uses what.
     `within`: only the namespaces it accepts (the host's objects only if it accepts it).
-    `collectors`: kept between calls by a caller that polls."""
+    `collectors`: kept between calls by a caller that polls. `processes_too`: with the host, also
+    the kinds found in processes (pipes, memfd, mappings: they have no namespace, and every
+    process of the host's /proc is read for them), as the dashboard shows them; without it
+    the listed kinds only (see README)."""
     collectors = collectors or Collectors()
-    roots, wanted = roots or Roots(), frozenset(kinds) & frozenset(LISTED_KINDS)  # see README
+    roots, wanted = roots or Roots(), frozenset(kinds) & frozenset(LISTED_KINDS)
     places = [ns for ns in discover(roots.procfs) if ns.own or _holds_anything(ns)]
     places = [ns for ns in places if within is None or within(ns)]
     host = any(ns.own for ns in places)
-    own = collectors.get(roots, wanted if host else frozenset()).collect()
+    in_processes = frozenset(kinds) & FOUND_KINDS if processes_too and host else frozenset()
+    own_collector = collectors.get(roots, wanted | in_processes if host else frozenset())
+    own = own_collector.listed()
     by_kind = {kind: list(objects) for kind, objects in own.by_kind.items() if host}
     namespaces = []
     for ns in reversed(places):  # each one entered through a process of the first
@@ -93,6 +100,10 @@ def collect_everywhere(
         own, by_kind={k: tuple(v) for k, v in by_kind.items()}, namespaces=tuple(namespaces),
         unavailable=own.unavailable if namespaces == [own_ns(namespaces)] else _where(namespaces),
     )  # fmt: skip
+    if in_processes:  # the one walk, with the finders of the host's Collector
+        snapshot = own_collector.complete(snapshot, attachers)
+        if attachers:
+            return snapshot
     if not attachers:
         known = (o.uid for o in snapshot.objects if o.uid is not None)
         return replace(snapshot, users=resolve_users(known))
@@ -115,8 +126,9 @@ class Everywhere:
 
     def collect(self, attachers: bool = False) -> Snapshot:
         snapshot = collect_everywhere(
-            self.roots, attachers=attachers, within=self.within, collectors=self.collectors
-        )
+            self.roots, attachers=attachers, within=self.within, collectors=self.collectors,
+            processes_too=True,
+        )  # fmt: skip
         self.collectors.prune()
         present = {ns.ipc_label for ns in snapshot.namespaces}
         release_except(present)

@@ -27,6 +27,7 @@ class ObjectUse:
     fds: int = 0
     waiting: bool = False
     roles: tuple[str, ...] = ()  # what the kernel recorded it as: "last sender", ...
+    call: str = ""  # the call it sleeps in on the object ("msgrcv", "write"), if waiting
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +74,7 @@ def _process(
 ) -> ProcessUses:
     known = attach.processes.get(pid)
     uses = tuple(
-        ObjectUse(ref, *_seen_use(seen.get(ref)), tuple(roles.get(ref, ())))
+        ObjectUse(ref, *_seen_use(seen.get(ref)), tuple(roles.get(ref, ())), _call(seen.get(ref)))
         for ref in sorted({*seen, *roles})
     )
     comm = known.comm if known else (about.comm if about and about.comm else "?")
@@ -84,6 +85,10 @@ def _process(
 
 def _seen_use(seen: Attacher | None) -> tuple[int, int, bool]:
     return (0, 0, False) if seen is None else (seen.maps, seen.fds, seen.waiting)
+
+
+def _call(seen: Attacher | None) -> str:
+    return seen.call if seen is not None and seen.waiting else ""
 
 
 def _recorded(objects: list[IpcObject], attach: AttachMap, procfs: str) -> Recorded:

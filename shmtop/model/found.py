@@ -19,7 +19,8 @@ from shmtop.model.kind import Kind
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     """One end of a pipe or FIFO: a descriptor of a process, opened for reading ("r"), writing
-    ("w") or both ("rw"), and whether a thread of that process sleeps in a read or write on it."""
+    ("w") or both ("rw"), and whether a thread of that process sleeps in a read or write on it
+    (`call`: "read", "write", "readv" or "writev" when it does and the call is known)."""
 
     pid: int
     comm: str
@@ -27,6 +28,7 @@ class Endpoint:
     fd: int
     mode: str
     blocked: bool = False
+    call: str = ""
 
     @property
     def reads(self) -> bool:

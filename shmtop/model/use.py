@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True, slots=True)
 class Attacher:
     """One process using one object: how many mappings and descriptors it has on it, and
-    whether it is blocked in a call on it (semop, msgrcv, mq_timedreceive...)."""
+    whether it is blocked in a call on it (semop, msgrcv, mq_timedreceive...), and which
+    (`call`: "msgrcv", "write"; "" when not waiting or not known)."""
 
     pid: int
     comm: str
@@ -18,6 +19,7 @@ class Attacher:
     maps: int
     fds: int
     waiting: bool = False
+    call: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from textual.widgets import Tab, Tabs
 from shmtop.collect import Collector, Roots
 from shmtop.collect.everywhere import places_of
 from shmtop.columns import Context, namespace_names
-from shmtop.model import Snapshot
+from shmtop.model import ALL_KINDS, Snapshot
 from shmtop.names import escape_text as plain_name
 from shmtop.tui.commands import CommandActions
 from shmtop.tui.detail import DetailScreen
@@ -25,13 +25,14 @@ from shmtop.tui.footer import KeyFooter
 from shmtop.tui.header import HeaderBar
 from shmtop.tui.overview import LimitsOverview
 from shmtop.tui.poller import INTERVALS, Poller, SnapshotDiff
-from shmtop.tui.processes import ProcessesScreen, ProcessObjectsScreen
+from shmtop.tui.processes import Gathering, ProcessesScreen, ProcessObjectsScreen
 from shmtop.tui.removing import RemovalActions
 from shmtop.tui.safe import tell
 from shmtop.tui.spaces import fullest_dev_shm
 from shmtop.tui.table import ObjectTable
 from shmtop.tui.tablemodel import TableModel
-from shmtop.tui.views import VIEWS
+from shmtop.tui.views import VIEWS, View
+from shmtop.tui.waiting import WaitingScreen
 
 Source = Callable[[bool], Snapshot]  # source(attachers) -> snapshot
 
@@ -65,8 +66,10 @@ def _changes_rows(diff: SnapshotDiff) -> bool:
     return diff.first or any(news)
 
 
-def _view_meaning(title: str) -> str:
-    return "Every object, of all kinds" if title == "All" else f"Only {title} objects"
+def _view_meaning(view: View) -> str:
+    if view.meaning:
+        return view.meaning
+    return "Every object, of all kinds" if view.title == "All" else f"Only {view.title} objects"
 
 
 def _view_bindings() -> list[BindingType]:
@@ -77,7 +80,7 @@ def _view_bindings() -> list[BindingType]:
             f"View: {view.title}",
             show=False,
             id=f"app.view.{view.id}",
-            tooltip=_view_meaning(view.title),
+            tooltip=_view_meaning(view),
         )
         for i, view in enumerate(VIEWS, start=1)
     ]
@@ -111,6 +114,8 @@ class ShmtopApp(RemovalActions, CommandActions):
                 tooltip="Find what looks leaked, with why; pick what to remove"),
         Binding("p", "processes", "Processes", id="app.processes",
                 tooltip="Processes using IPC, and what each uses"),
+        Binding("w", "waiting", "Waiting", id="app.waiting",
+                tooltip="Processes blocked on an object: the call each sleeps in, and on what"),
         Binding("L", "toggle_limits", "Limits", show=False, id="app.limits",
                 tooltip="Show or hide the limit meters (more rows for the table)"),
         Binding("n", "next_namespace", "Namespace", id="app.namespace",
@@ -118,8 +123,8 @@ class ShmtopApp(RemovalActions, CommandActions):
         *_view_bindings(),
     ]  # fmt: skip
     MAIN_SCREEN_ACTIONS = frozenset(
-        {"filter", "sort_next", "sort_reverse", "view", "processes", "remove", "clean",
-         "next_namespace"}
+        {"filter", "sort_next", "sort_reverse", "view", "processes", "waiting", "remove",
+         "clean", "next_namespace"}
     )  # fmt: skip
 
     def __init__(
@@ -137,7 +142,9 @@ class ShmtopApp(RemovalActions, CommandActions):
         self.kernel = kernel
         self.roots = roots or Roots()
         self.backup_dir = backup_dir
-        self.source: Source = source or Collector(self.roots).collect
+        # Every kind: those found in processes (pipes, memfd, mappings) come with each walk
+        # over /proc, and stay as the last walk found them between walks
+        self.source: Source = source or Collector(self.roots, ALL_KINDS).collect
         # A snapshot of its own, with who uses what, for the clean window (the source's
         # Collectors belong to the poller's thread)
         self.fresh = fresh or (lambda: Collector(self.roots).collect(attachers=True))
@@ -269,7 +276,7 @@ class ShmtopApp(RemovalActions, CommandActions):
             return
         if isinstance(screen, DetailScreen):
             screen.show(self.model.objects.get(screen.ref), context)
-        elif isinstance(screen, ProcessesScreen | ProcessObjectsScreen):
+        elif isinstance(screen, Gathering):  # the Processes and Waiting views
             screen.show(context.attach, self.model.objects, context.users)
 
     def _expire_highlights(self) -> None:
@@ -348,6 +355,12 @@ class ShmtopApp(RemovalActions, CommandActions):
 
     def action_processes(self) -> None:
         self._open(ProcessesScreen(self.roots.procfs))
+
+    def action_waiting(self) -> None:
+        self._open(WaitingScreen(self.roots.procfs))
+
+    def on_waiting_screen_chosen(self, event: WaitingScreen.Chosen) -> None:
+        self._open(DetailScreen(event.ref, self.places()))
 
     def on_processes_screen_chosen(self, event: ProcessesScreen.Chosen) -> None:
         self._open(ProcessObjectsScreen(event.pid, self.roots.procfs))

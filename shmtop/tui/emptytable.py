@@ -24,5 +24,7 @@ def nothing_shown(
         ]
     else:
         lines = [f"no {title}: there is nothing {'' if every else 'of this kind '}here"]
+        if view.note:
+            lines.append(view.note)
     unread = [kind for kind in ALL_KINDS if kind in view.kinds and kind in unavailable]
     return lines + [f"{kind} could not be read: {unavailable[kind]}" for kind in unread]

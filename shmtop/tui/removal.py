@@ -20,7 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from shmtop.clean.remove import Outcome
+from shmtop.clean.remove import NOT_REMOVABLE, Outcome
 from shmtop.columns import COLUMN_BY_ID, Context, Users
 from shmtop.model import IpcObject
 from shmtop.tui.safe import plain, plain_line
@@ -201,3 +201,9 @@ def outcome_text(outcome: Outcome) -> str:
 def _outcome_line(outcome: Outcome) -> Text:
     style = {"removed": "green", "refused": "yellow"}.get(outcome.result, "red")
     return plain_line(outcome_text(outcome), style)
+
+
+def not_removable(objects: list[IpcObject]) -> str:
+    """Why pipes, memfd objects, mappings and deleted files are not offered for removal."""
+    which = objects[0].ref if len(objects) == 1 else f"{len(objects)} objects"
+    return f"{which} not offered for removal: {NOT_REMOVABLE}"

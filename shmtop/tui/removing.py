@@ -17,14 +17,20 @@ from textual.app import App
 
 from shmtop.clean.audit import AuditLog
 from shmtop.clean.lifetime import refusals
-from shmtop.clean.remove import Outcome, Remover
+from shmtop.clean.remove import Outcome, Remover, can_be_removed
 from shmtop.clean.stale import verdicts
 from shmtop.clean.warnings import warnings
 from shmtop.collect import Roots
 from shmtop.collect.everywhere import places_of
 from shmtop.model import IpcObject, Snapshot
 from shmtop.tui.poller import Poller
-from shmtop.tui.removal import CleanChoice, ConfirmRemoval, RemovalResults, planned
+from shmtop.tui.removal import (
+    CleanChoice,
+    ConfirmRemoval,
+    RemovalResults,
+    not_removable,
+    planned,
+)
 from shmtop.tui.safe import tell
 from shmtop.tui.tablemodel import TableModel
 
@@ -44,6 +50,12 @@ class RemovalActions(App[None]):
         objects = [self.model.objects[ref] for ref in chosen if ref in self.model.objects]
         if not objects or self.snapshot is None:
             tell(self, "no object under the cursor")
+            return
+        kept = [o for o in objects if not can_be_removed(o)]
+        if kept:
+            tell(self, not_removable(kept), "warning")
+        objects = [o for o in objects if can_be_removed(o)]
+        if not objects:
             return
         shown = replace(self.snapshot, attach=self.model.context.attach)
         self._ask_removal(shown, objects)

@@ -18,9 +18,11 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from shmtop.clean.remove import can_be_removed
 from shmtop.columns import Column
 from shmtop.severity import SEVERITY_OF_MARK, Severity
-from shmtop.tui.safe import printable
+from shmtop.tui.removal import not_removable
+from shmtop.tui.safe import printable, tell
 from shmtop.tui.tablelayout import GAP, GUTTER, column_at, column_offset, fit
 from shmtop.tui.tablemodel import TableModel
 from shmtop.tui.views import column_widths
@@ -198,6 +200,10 @@ class ObjectTable(ScrollView, can_focus=True):
         return GUTTER + sum(width + GAP for width in self._widths[:frozen])
 
     def action_toggle_selected(self) -> None:
+        ref = self.model.cursor
+        if ref is not None and not can_be_removed(self.model.objects[ref]):
+            tell(self.app, not_removable([self.model.objects[ref]]), "warning")
+            return
         if self.model.cursor is not None:
             self.model.toggle_selected(self.model.cursor)
             self._move(1)

@@ -55,10 +55,9 @@ class TableModel:
 
     @property
     def total_in_view(self) -> int:
-        kinds = self.view.kinds
-        if len(kinds) == len(ALL_KINDS):
+        if self._every_object:
             return len(self.objects)
-        return sum(1 for obj in self.objects.values() if obj.kind in kinds)
+        return sum(1 for obj in self.objects.values() if self.view.holds(obj))
 
     def empty_lines(self) -> list[str]:
         """What an empty table shows: that there is nothing, and what could not be read."""
@@ -238,8 +237,12 @@ class TableModel:
             ):
                 self.highlights.cells(ref, frozenset({"leak"}), now)
 
+    @property
+    def _every_object(self) -> bool:
+        return len(self.view.kinds) == len(ALL_KINDS) and self.view.shows is None
+
     def _in_view(self, ref: str) -> bool:
-        return self.objects[ref].kind in self.view.kinds
+        return self.view.holds(self.objects[ref])
 
     def _changed_columns(self, old: IpcObject, new: IpcObject) -> frozenset[str]:
         return frozenset(
@@ -249,7 +252,7 @@ class TableModel:
         )
 
     def _visible(self, ref: str, obj: IpcObject) -> bool:
-        if obj.kind not in self.view.kinds:
+        if not self.view.holds(obj):
             return False
         if self.namespace is not None and namespace_of(obj, self.context) != self.namespace:
             return False
@@ -261,12 +264,11 @@ class TableModel:
         return self.filter in text
 
     def _shown(self) -> list[str]:
-        kinds = self.view.kinds
         if self.filter or self.namespace is not None:
             return [ref for ref, obj in self.objects.items() if self._visible(ref, obj)]
-        if len(kinds) == len(ALL_KINDS):
+        if self._every_object:
             return list(self.objects)
-        return [ref for ref, obj in self.objects.items() if obj.kind in kinds]
+        return [ref for ref, obj in self.objects.items() if self.view.holds(obj)]
 
     def _fill_sort_keys(self, refs: list[str]) -> None:
         """Sort keys for rows that have none yet (new, changed, or after a sort change)."""

@@ -6,6 +6,7 @@ says which each view shows, and how spare width is shared. No Textual here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from shmtop.columns import (
@@ -21,7 +22,20 @@ from shmtop.columns import (
     waiting_of,
 )
 from shmtop.humanize import human_bytes, local_time
-from shmtop.model import ALL_KINDS, IpcObject, Kind, PosixEntry, SysvShm
+from shmtop.model import (
+    ALL_KINDS,
+    Fifo,
+    IpcObject,
+    Kind,
+    PipeLike,
+    PosixEntry,
+    PosixShm,
+    SharedMemory,
+    SysvShm,
+)
+from shmtop.model.found import seal_names
+from shmtop.model.kinds import spec_of
+from shmtop.names import escape_name
 from shmtop.severity import Fullness, fullness
 
 
@@ -37,6 +51,13 @@ class View(NamedTuple):
     default_sort: str
     frozen: int = 2  # the mark and the reference (or id, or name)
     fit_through: str = "leak"
+    shows: Callable[[IpcObject], bool] | None = None  # which of its kinds' objects; None: all
+    note: str = ""  # what the view leaves out, said where its table is empty
+    meaning: str = ""  # what its key shows, in the help and the palette, where its title is short
+
+    def holds(self, obj: IpcObject) -> bool:
+        """Whether a row of this view shows obj (its kind, and its rule if it has one)."""
+        return obj.kind in self.kinds and (self.shows is None or self.shows(obj))
 
 
 def _when(value: float) -> str:
@@ -125,8 +146,98 @@ def _type_column() -> Column:
     return Column("type", "TYPE", 9, _type_text, _as_text, _as_text)  # text sorts as itself
 
 
+def _listed_by_default(obj: IpcObject) -> bool:
+    """`shmtop list`'s rule (model.kinds): a host has hundreds of idle pipes, and every
+    process maps some file shared and read-only; the All view shows only the stuck ones."""
+    return spec_of(obj).listed_by_default(obj)
+
+
+# Pipes and FIFOs ------------------------------------------------------------------------------
+
+
+def _pipe(
+    column_id: str,
+    title: str,
+    width: int,
+    value: Callable[[PipeLike], Any],
+    *,
+    text: Callable[[Any], str] = str,
+    right: bool = False,
+) -> Column:
+    """A column of pipes and FIFOs only ("-" for any other kind)."""
+
+    def of(obj: IpcObject, ctx: Context) -> Any:
+        return value(obj) if isinstance(obj, PipeLike) else None
+
+    return Column(column_id, title, width, of, _or_none(text), known, right)
+
+
+def _or_none(text: Callable[[Any], str]) -> Callable[[Any], str]:
+    return lambda value: NONE if value is None else text(value)
+
+
+def _ends(p: PipeLike) -> str:
+    """ "1r 2w": its readers and writers (an end opened "rw" counts as both)."""
+    return f"{p.readers}r {p.writers}w"
+
+
+def _blocked(p: PipeLike) -> str:
+    """Which side sleeps on it: "writer", "reader", both, or nobody."""
+    sides = [side for side, mode in (("writer", "w"), ("reader", "r")) if p.blocked(mode)]
+    return "+".join(sides)
+
+
+def _percent_full(p: PipeLike) -> int | None:
+    if p.buffered is None or not p.capacity:
+        return None
+    return min(100, p.buffered * 100 // p.capacity)
+
+
+def _fifo_path(p: PipeLike) -> bytes | None:
+    return p.path if isinstance(p, Fifo) else None
+
+
+def _fill_note(p: PipeLike) -> str | None:
+    return p.note
+
+
+# Shared memory outside /dev/shm, and deleted /dev/shm files -------------------------------------
+
+
+def _mapped_or_deleted(obj: IpcObject) -> bool:
+    """memfd, shared mappings (written ones, as in All), and /dev/shm files deleted but held."""
+    if isinstance(obj, PosixShm):
+        return obj.deleted
+    return _listed_by_default(obj)
+
+
+def _mapped_bytes(obj: IpcObject, ctx: Context) -> int | None:
+    """Bytes its mappers map, all together (a deleted /dev/shm file: unknown here)."""
+    return sum(m.bytes for m in obj.mapped) if isinstance(obj, SharedMemory) else None
+
+
+def _seals(obj: IpcObject, ctx: Context) -> int | None:
+    return getattr(obj, "seals", None)
+
+
+def _seals_text(seals: int) -> str:
+    return " ".join(seal_names(seals)) or NONE
+
+
+def _name_or_path(obj: IpcObject, ctx: Context) -> bytes | None:
+    return getattr(obj, "name", None)
+
+
 VIEWS: tuple[View, ...] = (
-    View("all", "All", frozenset(ALL_KINDS), (MARK, *ALL_COLUMNS), "ref"),
+    View(
+        "all",
+        "All",
+        frozenset(ALL_KINDS),
+        (MARK, *ALL_COLUMNS),
+        "ref",
+        shows=_listed_by_default,
+        note="idle pipes and read-only shared files are in the Pipes and Mapped views",
+    ),
     View(
         Kind.SYSV_SHM.value,
         "SysV shm",
@@ -224,6 +335,51 @@ VIEWS: tuple[View, ...] = (
             field("mtime_ns", "LAST I/O", 19, _ns_when, right=False),
         ),
         "name",
+    ),
+    View(
+        "pipes",
+        "Pipes",
+        frozenset({Kind.PIPE, Kind.FIFO}),
+        (
+            MARK,
+            _shared("ref"),
+            _pipe("buffered", "BYTES", 6, lambda p: p.buffered, text=human_bytes, right=True),
+            _pipe("capacity", "CAP", 5, lambda p: p.capacity, text=human_bytes, right=True),
+            _pipe("full", "FULL", 4, _percent_full, text=lambda n: f"{n}%", right=True),
+            _pipe("state", "STATE", 11, lambda p: p.state),
+            _pipe("blocked", "BLOCKED", 13, _blocked, text=lambda t: t or NONE),
+            _pipe("ends", "ENDS", 5, _ends),
+            _shared("procs"),
+            _shared("owner"),
+            _pipe("path", "PATH", 18, _fifo_path, text=escape_name),
+            _pipe("note", "NOTE", 30, _fill_note),
+        ),
+        "ref",
+        fit_through="blocked",
+        meaning="Every pipe and FIFO: fill, state, ends, who is blocked",
+    ),
+    View(
+        "mapped",
+        "Mem",
+        frozenset({Kind.MEMFD, Kind.SHARED_FILE, Kind.SHARED_ANON, Kind.POSIX_SHM}),
+        (
+            MARK,
+            _shared("ref"),
+            _shared("size"),
+            _shared("alloc"),
+            Column("mapped", "MAPPED", 6, _mapped_bytes, _or_none(human_bytes), known, True),
+            _shared("procs"),
+            Column("seals", "SEALS", 12, _seals, _or_none(_seals_text), known),
+            _shared("owner"),
+            _shared("mode"),
+            Column("name", "NAME", 18, _name_or_path, _or_none(escape_name), known, flex=True),
+            _shared("changed"),
+        ),
+        "ref",
+        fit_through="procs",
+        shows=_mapped_or_deleted,
+        note="read-only shared files are left out, as in `shmtop list`",
+        meaning="Shared memory outside /dev/shm: memfd, shared mappings, deleted /dev/shm files",
     ),
 )
 VIEW_BY_ID = {view.id: view for view in VIEWS}

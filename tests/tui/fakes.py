@@ -17,10 +17,15 @@ from shmtop.model import (
     ALL_KINDS,
     Attacher,
     AttachMap,
+    Endpoint,
+    Fifo,
     FileType,
     IpcObject,
     Limits,
+    MappedBy,
+    Memfd,
     PidLife,
+    Pipe,
     PosixMq,
     PosixSem,
     PosixShm,
@@ -216,3 +221,40 @@ def fake_contents(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stale, "member_waiting", lambda obj: [(m.ncnt, m.zcnt) for m in MEMBERS])
     monkeypatch.setattr(processes, "member_pids", lambda obj: [m.pid for m in MEMBERS])
     monkeypatch.setattr(detail, "peek_messages", lambda obj: MESSAGES)
+
+
+def found_objects() -> list[IpcObject]:
+    """What the walk over /proc finds: a full pipe with its writer asleep, an idle one, a
+    FIFO with bytes waiting, a sealed memfd shared by two processes, and a deleted /dev/shm
+    file still mapped."""
+    writer = Endpoint(7001, "producer", 0, 1, "w", True, "write")
+    reader = Endpoint(7002, "consumer", 0, 0, "r")
+    stuck = Pipe(0x10, 700001, 0, 0, 0o600, (writer, reader), 65536, 65536, None)
+    idle = Pipe(0x10, 700002, 0, 0, 0o600, (Endpoint(7003, "sh", 0, 1, "w"),
+                Endpoint(7003, "sh", 0, 0, "r")), 0, 65536, None)  # fmt: skip
+    ends = (Endpoint(7004, "logger", 0, 3, "r"), Endpoint(7005, "app", 0, 4, "w"))
+    fifo = Fifo(0x801, 700003, 0, 0, 0o600, ends, 10, 65536, None, path=b"/run/app.fifo")
+    memfd = Memfd(0x1, 700004, b"wayland-shm", 8192, 4096, 0, 0, 0o777, (T0 - 100) * 10**9,
+                  (MappedBy(7001, 1, 8192), MappedBy(7002, 1, 8192)), seals=0x6)  # fmt: skip
+    deleted = pshm(b"/gone", 5 << 20, allocated=5 << 20, deleted=True)
+    return [stuck, idle, fifo, memfd, deleted]
+
+
+def found_attach() -> AttachMap:
+    """mess_attach(), with the users of found_objects(): the writer waiting in write."""
+    found = mess_attach()
+    users = {
+        "pipe:700001": (Attacher(7001, "producer", 0, 0, 1, True, "write"),
+                        Attacher(7002, "consumer", 0, 0, 1)),
+        "pipe:700002": (Attacher(7003, "sh", 0, 0, 2),),
+        "fifo:8.1:700003": (Attacher(7004, "logger", 0, 0, 1), Attacher(7005, "app", 0, 0, 1)),
+        "memfd:700004": (Attacher(7001, "producer", 0, 1, 0), Attacher(7002, "consumer", 0, 1, 1)),
+        "posix-shm:/gone/deleted:1000": (Attacher(7006, "leaver", 0, 1, 0),),
+    }  # fmt: skip
+    processes = dict(found.processes)
+    for ref, seen in users.items():
+        for user in seen:
+            before = processes.get(user.pid)
+            refs = (*before.refs, ref) if before else (ref,)
+            processes[user.pid] = ProcessUse(user.pid, user.comm, user.uid, refs, 0)
+    return replace(found, attachers={**found.attachers, **users}, processes=processes)

@@ -22,12 +22,15 @@ from tests.tui.fakes import (
     FakeSource,
     attach_map,
     fake_contents,
+    found_attach,
+    found_objects,
+    mess,
     mess_attach,
     mess_snapshot,
     mixed,
     snapshot,
 )
-from tests.tui.screen import until, verdicts_on_screen
+from tests.tui.screen import screen_text, until, verdicts_on_screen
 
 SIZE = (150, 34)
 
@@ -167,3 +170,30 @@ def test_processes_view(snap_compare, monkeypatch) -> None:
         await pilot.pause()
 
     assert snap_compare(mess_app(), terminal_size=SIZE, run_before=run)
+
+
+def found_app() -> ShmtopApp:
+    """mess(), and what the walk over /proc finds: a stuck pipe, an idle one, a FIFO, a memfd,
+    a deleted /dev/shm file."""
+    source = FakeSource(snapshot([*mess(), *found_objects()]), found_attach())
+    return ShmtopApp(source=source, interval=60, kernel="6.18.0-test", roots=Roots(procfs=PROCFS))
+
+
+def test_at_80x24_the_pipes_view_shows_fill_state_and_blocked_ends(snap_compare) -> None:
+    run = after_first_snapshot("8")
+    assert snap_compare(found_app(), terminal_size=(80, 24), run_before=run)
+
+
+def test_at_80x24_the_mem_view_shows_memfd_and_deleted_files(snap_compare) -> None:
+    run = after_first_snapshot("9")
+    assert snap_compare(found_app(), terminal_size=(80, 24), run_before=run)
+
+
+def test_at_80x24_the_waiting_view_names_the_call_and_the_object(snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await after_first_snapshot("w")(pilot)
+        shmtop = pilot.app
+        assert isinstance(shmtop, ShmtopApp)
+        await until(pilot, lambda: "write" in screen_text(shmtop), timeout=10)
+
+    assert snap_compare(found_app(), terminal_size=(80, 24), run_before=run_before)
