@@ -236,7 +236,7 @@ VIEWS: tuple[View, ...] = (
         (MARK, *ALL_COLUMNS),
         "ref",
         shows=_listed_by_default,
-        note="idle pipes and read-only shared files are in the Pipes and Mapped views",
+        note="idle pipes and read-only shared files are in the Pipes and Mem views",
     ),
     View(
         Kind.SYSV_SHM.value,

@@ -1,6 +1,6 @@
 """The dashboard over real pipes, a FIFO pair and a memfd, with the real collector as root:
 the All view shows the stuck pipe and hides the idle one, the Pipes view shows both with
-their fill, state and blocked ends, the Mapped view the memfd and its holders, the Waiting
+their fill, state and blocked ends, the Mem view the memfd and its holders, the Waiting
 view names the blocked writer, its call and its pipe (Enter: the pipe's detail), nothing of
 these kinds is offered for removal, and after all that looking every byte is still in the
 pipe."""
