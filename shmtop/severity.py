@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from typing import NamedTuple
 
-from shmtop.model import IpcObject, PosixMq, PosixSem, SysvMsg, Verdict
+from shmtop.model import IpcObject, PipeLike, PosixMq, PosixSem, SysvMsg, Verdict
 
 NEARLY_FULL_AT = 90.0  # percent of its limit from which an object is "nearly full"
 
@@ -60,12 +60,15 @@ class Fullness(NamedTuple):
 
 
 def fullness(obj: IpcObject) -> Fullness | None:
-    """A System V queue's bytes of qbytes; a POSIX queue's messages of maxmsg; else None
-    (no limit of its own, or unknown)."""
+    """A System V queue's bytes of qbytes; a POSIX queue's messages of maxmsg; a pipe's
+    bytes waiting of its capacity (a full pipe is the classic stall: its writers sleep);
+    else None (no limit of its own, or unknown)."""
     if isinstance(obj, SysvMsg) and obj.qbytes is not None:
         return Fullness(obj.cbytes, obj.qbytes, "bytes")
     if isinstance(obj, PosixMq) and obj.curmsgs is not None and obj.maxmsg is not None:
         return Fullness(obj.curmsgs, obj.maxmsg, "msgs")
+    if isinstance(obj, PipeLike) and obj.buffered is not None and obj.capacity:
+        return Fullness(obj.buffered, obj.capacity, "bytes")
     return None
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shmtop.columns import COLUMN_BY_ID, Context, use_of
-from shmtop.model import Attacher, AttachMap, Verdict
+from shmtop.model import Attacher, AttachMap, Endpoint, Pipe, Verdict
 from shmtop.severity import (
     BLOCKED,
     LEAKED,
@@ -27,6 +27,21 @@ def test_a_queue_is_as_full_as_its_bytes_of_qbytes_a_posix_queue_its_messages() 
     assert fullness(msg(1, qbytes=None)) is None  # not permitted to read it: unknown
     assert fullness(pmq(b"/q", 10)).percent == 100.0
     assert fullness(shm(1)) is None and fullness(pshm(b"/x")) is None
+
+
+def pipe(buffered: int | None, writer_blocked: bool = False) -> Pipe:
+    ends = (
+        Endpoint(10, "producer", 0, 1, "w", writer_blocked),
+        Endpoint(11, "consumer", 0, 0, "r"),
+    )
+    return Pipe(0x10, 4242, 0, 0, 0o600, ends, buffered, 65536, None)
+
+
+def test_a_pipe_is_as_full_as_its_bytes_of_its_capacity() -> None:
+    """A full pipe is the classic stall (its writer sleeps): the worst mark but a leak's."""
+    assert flags(pipe(65536, writer_blocked=True), None) == (BLOCKED,)
+    assert flags(pipe(60000), None) == (NEARLY_FULL,)
+    assert flags(pipe(0), None) == () and fullness(pipe(None)) is None
 
 
 def test_flags_worst_first() -> None:
