@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -40,6 +40,8 @@ VIEWS = (  # file name, size, keys pressed before the shot, seconds to wait afte
     ("filter", WIDE, ("slash", *"leak", "enter"), 0.3),
     ("hex-view", WIDE, ("5", "end", "enter", "x"), 1.0),
     ("processes", WIDE, ("p",), 1.5),
+    ("pipes", WIDE, ("8",), 1.0),
+    ("waiting", WIDE, ("w",), 1.5),
     ("clean", WIDE, ("C",), 3.0),
     ("help", WIDE, ("question_mark",), 0.3),
 )
@@ -71,6 +73,38 @@ def namespaces_of_our_own() -> Iterator[Roots]:
         os.rmdir(queues)
 
 
+@contextmanager
+def a_stuck_pipe() -> Iterator[None]:
+    """The classic stall for the Pipes and Waiting views: a "producer" asleep writing into a
+    full pipe that its "consumer" never reads. Both end with the consumer."""
+    r, w = os.pipe()
+    stop_r, stop_w = os.pipe()
+    consumer = _child(b"consumer", lambda: os.read(stop_r, 1), close=(w, stop_w))
+    producer = _child(b"producer", lambda: (os.write(w, b"x" * (1 << 16)), os.write(w, b"!")),
+                      close=(r, stop_r, stop_w))  # fmt: skip
+    for fd in (r, w, stop_r):
+        os.close(fd)
+    try:
+        yield
+    finally:
+        os.close(stop_w)  # the consumer ends, and with it the pipe's only reader: EPIPE
+        os.waitpid(consumer, 0)
+        os.waitpid(producer, 0)
+
+
+def _child(name: bytes, work: Callable[[], object], close: tuple[int, ...]) -> int:
+    pid = os.fork()
+    if pid == 0:
+        try:
+            for fd in close:
+                os.close(fd)
+            _libc.prctl(15, name)  # PR_SET_NAME: its command in the views
+            work()
+        finally:
+            os._exit(0)
+    return pid
+
+
 async def shoot(roots: Roots, name: str, size: tuple[int, int], keys: tuple[str, ...],
                 wait: float) -> Path:  # fmt: skip
     app = ShmtopApp(interval=1.0, roots=roots)
@@ -100,7 +134,7 @@ def main() -> int:
         print("screenshots.py needs root (for namespaces of its own): sudo", file=sys.stderr)
         return 2
     OUT.mkdir(exist_ok=True)
-    with namespaces_of_our_own() as roots, DemoWorkload() as demo:
+    with namespaces_of_our_own() as roots, DemoWorkload() as demo, a_stuck_pipe():
         print(f"demo running with {len(demo.made)} objects", file=sys.stderr)
         time.sleep(8)  # the backlog queue fills, the gate's waiter blocks
         for name, size, keys, wait in VIEWS:
