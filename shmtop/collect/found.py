@@ -48,14 +48,25 @@ def _with_users(attach: AttachMap, users: Users, sizes: dict[tuple[str, int], in
     attachers = {**attach.attachers, **users}
     unknown = {**attach.unknown, **dict.fromkeys(users, attach.unreadable)}
     processes = dict(attach.processes)
+    for pid, (user, refs, mapped) in _uses_by_pid(users, sizes).items():
+        before = processes.get(pid)
+        if before is None:
+            processes[pid] = ProcessUse(pid, user.comm, user.uid, tuple(sorted(refs)), mapped)
+        else:
+            processes[pid] = replace(before, refs=tuple(sorted({*before.refs, *refs})),
+                                     mapped_bytes=before.mapped_bytes + mapped)  # fmt: skip
+    return replace(attach, attachers=attachers, unknown=unknown, processes=processes)
+
+
+def _uses_by_pid(
+    users: Users, sizes: dict[tuple[str, int], int]
+) -> dict[int, tuple[Attacher, set[str], int]]:
+    """Each process's found objects and the bytes it maps of them, gathered once per process:
+    a pipe a thousand processes hold is a thousand users, not a thousand rebuilt records."""
+    by_pid: dict[int, tuple[Attacher, set[str], list[int]]] = {}
     for ref, found in users.items():
         for user in found:
-            mapped = sizes.get((ref, user.pid), 0)
-            before = processes.get(user.pid)
-            if before is None:
-                processes[user.pid] = ProcessUse(user.pid, user.comm, user.uid, (ref,), mapped)
-                continue
-            refs = tuple(sorted({*before.refs, ref}))
-            total = before.mapped_bytes + mapped
-            processes[user.pid] = replace(before, refs=refs, mapped_bytes=total)
-    return replace(attach, attachers=attachers, unknown=unknown, processes=processes)
+            entry = by_pid.setdefault(user.pid, (user, set(), [0]))
+            entry[1].add(ref)
+            entry[2][0] += sizes.get((ref, user.pid), 0)
+    return {pid: (user, refs, mapped[0]) for pid, (user, refs, mapped) in by_pid.items()}
