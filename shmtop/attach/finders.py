@@ -69,12 +69,24 @@ def read_waits(pid_fd: int) -> tuple[Wait, ...] | None:
     if CALLS is None:
         return None
     try:
-        texts = [read_at(pid_fd, f"task/{tid}/syscall") for tid in _threads(pid_fd)]
+        if _thread_count(pid_fd) == 1:  # most processes: its own syscall file, no listing
+            texts = [read_at(pid_fd, "syscall")]
+        else:
+            texts = [read_at(pid_fd, f"task/{tid}/syscall") for tid in _threads(pid_fd)]
     except (NotPermitted, PermissionError):
         return None  # ptrace rules (Yama) may refuse it even for our own processes
     except Vanished:
         return ()
     return tuple(wait for wait in map(parse_syscall, texts) if wait is not None)
+
+
+def _thread_count(pid_fd: int) -> int:
+    """How many threads a process has: procfs counts them in its task directory's links
+    (two plus one a thread), which one stat reads; 0 when that cannot be said."""
+    try:
+        return max(os.stat("task", dir_fd=pid_fd).st_nlink - 2, 0)
+    except OSError:
+        return 0
 
 
 def _threads(pid_fd: int) -> list[str]:
