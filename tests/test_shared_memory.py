@@ -279,3 +279,22 @@ def test_two_processes_sharing_a_mapped_file(hold: Any, shared_file: str) -> Non
     assert {one.pid, two.pid} <= lsfd_pids(st.st_ino)
     listed = shmtop("list").stdout.split()
     assert found.ref in listed  # mapped writable: listed by default
+
+
+def test_shared_mappings_are_found_by_their_permissions_not_by_their_paths() -> None:
+    """Crafted maps text (the parser's edge cases, beside the live tests above): only lines
+    whose permissions end in "s" are shared, whatever "s " their paths hold."""
+    from shmtop.attach.shared import _shared_mappings
+
+    maps = (
+        b"00400000-00401000 r--p 00000000 08:01 11 /usr/bin/has s in it\n"
+        b"7f0000000000-7f0000002000 rw-s 00000000 00:01 22 /memfd:a s b (deleted)\n"
+        b"7f0000003000-7f0000004000 r-xs 00001000 08:01 33 /srv/its data\n"
+        b"7f0000005000-7f0000006000 rw-p 00000000 00:00 0 \n"
+        b"7f0000007000-7f0000008000 r--s 00000000 00:05 44 /dev/zero (deleted)"
+    )
+    assert _shared_mappings(maps) == [
+        (0x7F0000000000, 0x7F0000002000, os.makedev(0, 1), 22, b"/memfd:a s b (deleted)", True),
+        (0x7F0000003000, 0x7F0000004000, os.makedev(8, 1), 33, b"/srv/its data", False),
+        (0x7F0000007000, 0x7F0000008000, os.makedev(0, 5), 44, b"/dev/zero (deleted)", False),
+    ]

@@ -214,21 +214,21 @@ def _known(seen: _Seen, st: os.stat_result | None) -> _Known:
 
 def _shared_mappings(maps: bytes) -> list[Mapping]:
     """(start, end, device, inode, name, writable) of each MAP_SHARED mapping of something
-    named. A shared mapping's permissions end in "-s " or "xs ": those are searched for as
-    bytes (most lines are private, and no line is split for them), and only their lines
-    parsed; a hit inside a path finds a line whose permissions then do not match."""
+    named. A shared mapping's permissions end in "s " (a private one's in "p "): that is
+    searched for as bytes, one pass (most lines are private, and no line is split for
+    them), and only the lines it hits parsed; a hit inside a path finds a line whose
+    permissions then do not match."""
     found = []
-    for needle in (b"-s ", b"xs "):
-        at = maps.find(needle)
-        while at != -1:
-            start = maps.rfind(b"\n", 0, at) + 1
-            end = maps.find(b"\n", at)
-            end = len(maps) if end == -1 else end
-            m = _SHARED.match(maps, start, end)
-            if m is not None and m.start(3) + 1 == at:  # the hit is this line's permissions
-                dev = os.makedev(int(m[4], 16), int(m[5], 16))
-                found.append((int(m[1], 16), int(m[2], 16), dev, int(m[6]), m[7], m[3] == b"w"))
-            at = maps.find(needle, end)
+    at = maps.find(b"s ")
+    while at != -1:
+        start = maps.rfind(b"\n", 0, at) + 1
+        end = maps.find(b"\n", at)
+        end = len(maps) if end == -1 else end
+        m = _SHARED.match(maps, start, end)
+        if m is not None and m.start(3) + 2 == at:  # the hit is this line's permissions
+            dev = os.makedev(int(m[4], 16), int(m[5], 16))
+            found.append((int(m[1], 16), int(m[2], 16), dev, int(m[6]), m[7], m[3] == b"w"))
+        at = maps.find(b"s ", end)
     return found
 
 
