@@ -9,15 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from shmtop.cli.durations import duration
-from shmtop.cli.fleet_arguments import add_exporter, add_metrics
 from shmtop.cli.options import add_kind_option
 from shmtop.model.verdict import DEFAULT_MIN_AGE
 
 COMMANDS = ("list", "show", "dump", "rm", "clean", "limits", "metrics", "exporter", "demo")
 
 
-def add_command_parsers(commands: Any) -> list[argparse.ArgumentParser]:
-    return [ADD[name](commands) for name in COMMANDS]
+def add_command_parsers(commands: Any, only: str | None = None) -> list[argparse.ArgumentParser]:
+    """Every command's parser, or only that of `only` (the command that runs)."""
+    return [ADD[name](commands) for name in COMMANDS if only in (None, name)]
 
 
 def add_scope_options(parser: argparse.ArgumentParser, everywhere: bool) -> None:
@@ -232,6 +232,18 @@ def add_demo(commands: Any) -> argparse.ArgumentParser:
     add_dashboard_options(parser)
     parser.set_defaults(command="demo")
     return parser
+
+
+def add_metrics(commands: Any) -> argparse.ArgumentParser:
+    from shmtop.cli import fleet_arguments  # noqa: PLC0415 (imports shmtop.metrics: start-up)
+
+    return fleet_arguments.add_metrics(commands)
+
+
+def add_exporter(commands: Any) -> argparse.ArgumentParser:
+    from shmtop.cli import fleet_arguments  # noqa: PLC0415
+
+    return fleet_arguments.add_exporter(commands)
 
 
 ADD = {
