@@ -7,14 +7,13 @@ import os
 import sys
 
 from shmtop.attach import used_by
-from shmtop.clean.stale import verdicts
 from shmtop.cli.errors import CliError
 from shmtop.cli.output import note_unavailable, write_json
 from shmtop.cli.scope import collect_for
 from shmtop.cli.table import render_table
 from shmtop.columns import COLUMN_BY_ID, NAMESPACE, Context, namespace_names
 from shmtop.export import snapshot_json
-from shmtop.model import ALL_KINDS, Snapshot
+from shmtop.model import ALL_KINDS, IpcObject, Snapshot, Verdict
 from shmtop.model.kinds import spec_of
 
 LISTED = tuple(
@@ -34,12 +33,20 @@ def run(args: argparse.Namespace) -> int:
         only = shown if only is None else only & shown
     if args.json:
         chosen = [o for o in snapshot.objects if only is None or o.ref in only]
-        judged = verdicts(snapshot, objects=chosen) if snapshot.attach is not None else {}
+        judged = _judged(snapshot, chosen) if chosen and snapshot.attach is not None else {}
         write_json(snapshot_json(snapshot, judged, only))
         return 0
     sys.stdout.write(render_list(snapshot, only))
     note_unavailable(snapshot.unavailable)
     return 0
+
+
+def _judged(snapshot: Snapshot, chosen: list[IpcObject]) -> dict[str, Verdict]:
+    # The judge (with ctypes and the namespace threads it may need) is imported only when
+    # there is something to judge: an empty host's `list --json` starts without it.
+    from shmtop.clean.stale import verdicts  # noqa: PLC0415
+
+    return verdicts(snapshot, objects=chosen)
 
 
 def _used_by(snapshot: Snapshot, pid: int, procfs: str) -> set[str]:
