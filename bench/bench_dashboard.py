@@ -8,7 +8,7 @@ event-loop time spent applying each refresh with 0% and with 1% of objects chang
 worst event-loop stall seen meanwhile (how late a key would be handled), and resident memory,
 sampled every tenth busy refresh so growth shows as a series (`--busy-polls 100` is the
 target's "after 100 busy refreshes"). `--tracemalloc` also prints where Python memory grew
-between the tenth and the last busy refresh (it slows everything: its timings are not
+between the twentieth and the last busy refresh (it slows everything: its timings are not
 figures). Everything created is removed at the end, also on Ctrl-C.
 """
 
@@ -103,7 +103,7 @@ class Changer:
 
 
 RSS_EVERY = 10  # busy refreshes between resident-memory samples
-TRACE_FROM = 10  # busy refreshes before tracemalloc's first picture (caches warm by then)
+TRACE_FROM = 10  # busy refreshes before tracemalloc starts (caches warm by then)
 
 
 async def measure(
@@ -161,8 +161,11 @@ async def _busy(
         step = min(RSS_EVERY, polls - len(times))
         times += await _refreshes(None, app, step, interval)
         rss.append(process.memory_info().rss / 2**20)
-        if trace and first is None and len(times) >= TRACE_FROM:
+        if trace and not tracemalloc.is_tracing() and len(times) >= TRACE_FROM:
             tracemalloc.start(8)
+        elif trace and first is None and tracemalloc.is_tracing():
+            # A picture one sample after tracing began: what a refresh replaces is traced in
+            # both, so the difference is what stayed (the first picture would hold nothing).
             first = tracemalloc.take_snapshot()
     growth = "not traced (--tracemalloc)"
     if first is not None:
