@@ -32,16 +32,6 @@ SYSV = (Kind.SYSV_SHM, Kind.SYSV_MSG, Kind.SYSV_SEM)
 SHMTOP = [str(Path(sys.executable).with_name("shmtop"))]  # the installed command people run
 
 
-def timed(fn: Callable[[], object], repeat: int) -> list[float]:
-    fn()  # warm the page cache and the interpreter's imports alike for every contender
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
-
-
 def command(argv: list[str]) -> Callable[[], object]:
     return lambda: subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
 
@@ -74,10 +64,21 @@ def measure(repeat: int, before: str | None) -> dict[str, list[float]]:
         cases["before: shmtop list --json --kind sysv-*"] = command(
             [other, "list", "--json", *sysv]
         )
-    results = {}
-    for name, fn in cases.items():
-        results[name] = timed(fn, repeat)
-        print(f"  measured {name}", file=sys.stderr)
+    return interleaved(cases, repeat)
+
+
+def interleaved(cases: dict[str, Callable[[], object]], repeat: int) -> dict[str, list[float]]:
+    """Each case once per round, `repeat` rounds: a shared machine's drift (another job
+    starting) then weighs on every contender alike, before and after included."""
+    for fn in cases.values():
+        fn()  # warm the page cache and the interpreter's imports alike for every contender
+    results: dict[str, list[float]] = {name: [] for name in cases}
+    for round_ in range(repeat):
+        for name, fn in cases.items():
+            start = time.perf_counter()
+            fn()
+            results[name].append(time.perf_counter() - start)
+        print(f"  round {round_ + 1} of {repeat}", file=sys.stderr)
     return results
 
 

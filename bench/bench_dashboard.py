@@ -1,11 +1,15 @@
 """Benchmark: the dashboard over the large mix (about 40,000 objects).
 
     sudo .venv/bin/python bench/bench_dashboard.py [--scale large] [--polls 6]
+        [--busy-polls 100] [--tracemalloc]
 
 Runs the real app headless over the real collector and reports: time to first screen,
 event-loop time spent applying each refresh with 0% and with 1% of objects changing, the
-worst event-loop stall seen meanwhile (how late a key would be handled), and resident memory.
-Everything created is removed at the end, also on Ctrl-C.
+worst event-loop stall seen meanwhile (how late a key would be handled), and resident memory,
+sampled every tenth busy refresh so growth shows as a series (`--busy-polls 100` is the
+target's "after 100 busy refreshes"). `--tracemalloc` also prints where Python memory grew
+between the twentieth and the last busy refresh (it slows everything: its timings are not
+figures). Everything created is removed at the end, also on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import random
 import statistics
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 import posix_ipc
@@ -97,7 +102,13 @@ class Changer:
                 sem.release()
 
 
-async def measure(population: Population, polls: int, interval: float) -> dict[str, object]:
+RSS_EVERY = 10  # busy refreshes between resident-memory samples
+TRACE_FROM = 10  # busy refreshes before tracemalloc starts (caches warm by then)
+
+
+async def measure(
+    population: Population, polls: int, busy_polls: int, interval: float, trace: bool
+) -> dict[str, object]:
     process = psutil.Process()
     baseline = process.memory_info().rss
     app = TimedApp(interval)
@@ -116,9 +127,11 @@ async def measure(population: Population, polls: int, interval: float) -> dict[s
         quiet_memory = process.memory_info().rss
         changer = Changer(population, 0.01, interval)
         changer.start()
-        busy = await _refreshes(pilot, app, polls, interval)
+        try:
+            busy, busy_rss, growth = await _busy(app, busy_polls, interval, process, trace)
+        finally:
+            changer.stop()
         busy_lag = lag.reset()
-        changer.stop()
         key_delay = await _key_delay(pilot, app)
         end_memory = process.memory_info().rss
     return {
@@ -132,7 +145,46 @@ async def measure(population: Population, polls: int, interval: float) -> dict[s
         "rss MiB: before app / first screen / after quiet / after 1% changing": (
             baseline / 2**20, first_memory / 2**20, quiet_memory / 2**20, end_memory / 2**20,
         ),
+        f"rss MiB every {RSS_EVERY} busy refreshes": tuple(busy_rss),
+        "python memory growth (tracemalloc)": growth,
     }  # fmt: skip
+
+
+async def _busy(
+    app: TimedApp, polls: int, interval: float, process: psutil.Process, trace: bool
+) -> tuple[list[float], list[float], str]:
+    """`polls` refreshes with 1% changing; resident memory every RSS_EVERY of them."""
+    times: list[float] = []
+    rss: list[float] = []
+    first: tracemalloc.Snapshot | None = None
+    while len(times) < polls:
+        step = min(RSS_EVERY, polls - len(times))
+        times += await _refreshes(None, app, step, interval)
+        rss.append(process.memory_info().rss / 2**20)
+        if trace and not tracemalloc.is_tracing() and len(times) >= TRACE_FROM:
+            tracemalloc.start(8)
+        elif trace and first is None and tracemalloc.is_tracing():
+            # A picture one sample after tracing began: what a refresh replaces is traced in
+            # both, so the difference is what stayed (the first picture would hold nothing).
+            first = tracemalloc.take_snapshot()
+    growth = "not traced (--tracemalloc)"
+    if first is not None:
+        last = tracemalloc.take_snapshot()
+        tracemalloc.stop()
+        growth = _growth(first, last)
+    return times, rss, growth
+
+
+def _growth(first: tracemalloc.Snapshot, last: tracemalloc.Snapshot) -> str:
+    stats = last.compare_to(first, "traceback")
+    total = sum(s.size_diff for s in stats)
+    lines = [f"{total / 2**20:+.1f} MiB in all; the largest:"]
+    for stat in stats[:8]:
+        where = " < ".join(
+            f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno}" for f in stat.traceback[::-1][:4]
+        )
+        lines.append(f"    {stat.size_diff / 2**10:+.0f} KiB ({stat.count_diff:+d}) {where}")
+    return "\n".join(lines)
 
 
 async def _refreshes(pilot: object, app: TimedApp, polls: int, interval: float) -> list[float]:
@@ -152,12 +204,12 @@ async def _key_delay(pilot: object, app: TimedApp) -> float:
     return time.perf_counter() - start
 
 
-def report(results: dict[str, object], polls: int) -> None:
+def report(results: dict[str, object]) -> None:
     print(f"\n{machine()}")
     for name, value in results.items():
         if isinstance(value, list):
             print(f"  {name}: median {statistics.median(value):.1f}, max {max(value):.1f} "
-                  f"over {polls} refreshes")  # fmt: skip
+                  f"over {len(value)} refreshes")  # fmt: skip
         elif isinstance(value, tuple):
             print(f"  {name}: " + " / ".join(f"{v:.0f}" for v in value))
         elif isinstance(value, float):
@@ -170,10 +222,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=sorted(MIXES), default="large")
     parser.add_argument("--polls", type=int, default=6)
+    parser.add_argument("--busy-polls", type=int, help="refreshes with 1%% changing (--polls)")
     parser.add_argument("--interval", type=float, default=2.0)
+    parser.add_argument("--tracemalloc", action="store_true", help="where memory grew (slow)")
     args = parser.parse_args()
+    busy_polls = args.busy_polls or args.polls
     with populated(args.scale) as (_, population):
-        report(asyncio.run(measure(population, args.polls, args.interval)), args.polls)
+        results = asyncio.run(
+            measure(population, args.polls, busy_polls, args.interval, args.tracemalloc)
+        )
+        report(results)
     return 0
 
 

@@ -323,3 +323,77 @@ def test_an_unknown_theme_is_a_usage_error_naming_the_themes() -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("shmtop: no theme 'nope'; the themes are: ")
     assert "textual-light" in done.stderr
+
+
+COMMAND_LINES = [
+    ["list"],
+    ["list", "--json", "--kind", "sysv-shm,posix-mq", "--kind", "pipe", "--pid", "1", "-A"],
+    ["list", "--ns", "host", "--procfs", "/proc", "--dev-shm", "/dev/shm"],
+    ["list", "--js"],  # an abbreviated option
+    ["show", "sysv-shm:0", "--json", "--ns", "1"],
+    ["dump", "posix-shm:/x", "--offset", "0x10", "--length", "4"],
+    ["rm", "sysv-shm:1", "posix-shm:/a", "--identity", "i", "--yes", "--backup", "/tmp"],
+    ["clean", "--min-age", "90s", "--user", "root", "--ignore-unreadable", "1", "--json", "-A"],
+    ["limits", "--json", "-A"],
+    ["metrics", "-A", "--min-age", "2h"],
+    ["exporter", "--listen", "127.0.0.1:10143"],
+    ["demo", "--dashboard", "--interval", "1"],
+]
+BAD_COMMAND_LINES = [
+    ["list", "--bogus"],
+    ["list", "--kind", "nope"],
+    ["list", "extra"],
+    ["dump", "posix-shm:/x", "--offset", "-1"],
+    ["show"],
+    ["clean", "--min-age", "soon"],
+    ["demo", "--interval", "0"],
+]
+
+
+@pytest.mark.parametrize("argv", COMMAND_LINES, ids=" ".join)
+def test_the_one_command_parser_parses_as_the_whole_parser_does(argv: list[str]) -> None:
+    """`shmtop COMMAND ...` builds only that command's parser (start-up): same arguments."""
+    from shmtop.cli.parser import build_parser, command_named_first
+
+    assert command_named_first(argv) == argv[0]
+    whole = build_parser().parse_args(argv)
+    assert vars(build_parser(argv[0]).parse_args(argv)) == vars(whole)
+
+
+@pytest.mark.parametrize("argv", BAD_COMMAND_LINES, ids=" ".join)
+def test_the_one_command_parser_refuses_as_the_whole_parser_does(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from shmtop.cli.parser import build_parser
+
+    refusals = []
+    for only in (None, argv[0]):
+        with pytest.raises(SystemExit) as exited:
+            build_parser(only).parse_args(argv)
+        refusals.append((exited.value.code, capsys.readouterr()))
+    assert refusals[0] == refusals[1]
+    assert refusals[0][0] == 2
+
+
+@pytest.mark.parametrize("argv", [[], ["--interval", "1", "list"], ["--ns", "list", "show"]])
+def test_a_command_line_not_starting_with_a_command_gets_the_whole_parser(
+    argv: list[str],
+) -> None:
+    from shmtop.cli.parser import command_named_first
+
+    assert command_named_first(argv) is None
+
+
+def test_list_json_imports_only_what_listing_needs() -> None:
+    """Start-up: `list --json` leaves out the other commands' code, the inspectors, the
+    namespace discovery and the fleet commands (whatever objects the host holds)."""
+    code = (
+        "import sys, io; from shmtop.cli import main;"
+        "sys.stdout = io.TextIOWrapper(io.BytesIO());"
+        "main(['list', '--json']);"
+        "print(sorted(m for m in sys.modules if m.startswith(('shmtop.inspect', "
+        "'shmtop.metrics', 'shmtop.collect.everywhere', 'shmtop.namespaces.containers', "
+        "'shmtop.namespaces.mqueue_view', 'shmtop.cli.fleet', 'shmtop.clean.remove', "
+        "'shmtop.demo', 'shmtop.columns', 'concurrent.futures'))), file=sys.stderr)"
+    )
+    assert run([sys.executable, "-c", code]).stderr.strip().splitlines()[-1] == "[]"

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from shmtop.cli.list_cmd import LISTED, render_list
+from shmtop.cli.list_table import LISTED, render_list
 from shmtop.columns import ALL_COLUMNS, COLUMN_BY_ID, NONE, Context, known
 from shmtop.model import FileType
 from shmtop.tui.tablemodel import TableModel

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 
-import sysv_ipc
-
 _learned: list[int | None] = []
 
 
@@ -24,6 +22,8 @@ def sysv_device(procfs: str = "/proc") -> int | None:
 
 
 def _calibrate(procfs: str) -> int | None:
+    import sysv_ipc  # noqa: PLC0415 (only where segments are looked for: start-up)
+
     try:
         segment = sysv_ipc.SharedMemory(sysv_ipc.IPC_PRIVATE, sysv_ipc.IPC_CREX, 0o600, 1)
     except (sysv_ipc.Error, OSError, ValueError):

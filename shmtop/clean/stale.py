@@ -30,10 +30,10 @@ from dataclasses import replace
 from typing import assert_never
 
 from shmtop.attach.liveness import pid_lives
+from shmtop.attach.members import member_pids, member_waiting
 from shmtop.clean.lifetime import IN_DEV_SHM, host_filesystem, lifetime, place_of
 from shmtop.errors import NotPermitted, Unsupported, Vanished
 from shmtop.humanize import human_duration
-from shmtop.inspect import member_pids, member_waiting
 from shmtop.model import (
     AttachMap,
     Fifo,

@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from shmtop.cli.errors import EXIT_INTERRUPTED, CliError
-from shmtop.cli.parser import build_parser
+from shmtop.cli.parser import build_parser, command_named_first
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(command_named_first(argv))
     args = parser.parse_args(argv)
     if args.command is not None:
         # Behave like other filters in a pipeline: `shmtop list | head` ends quietly.

@@ -5,19 +5,21 @@ backup, demo or dashboard code."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shmtop.cli.durations import duration
-from shmtop.cli.fleet_arguments import add_exporter, add_metrics
 from shmtop.cli.options import add_kind_option
 from shmtop.model.verdict import DEFAULT_MIN_AGE
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 COMMANDS = ("list", "show", "dump", "rm", "clean", "limits", "metrics", "exporter", "demo")
 
 
-def add_command_parsers(commands: Any) -> list[argparse.ArgumentParser]:
-    return [ADD[name](commands) for name in COMMANDS]
+def add_command_parsers(commands: Any, only: str | None = None) -> list[argparse.ArgumentParser]:
+    """Every command's parser, or only that of `only` (the command that runs)."""
+    return [ADD[name](commands) for name in COMMANDS if only in (None, name)]
 
 
 def add_scope_options(parser: argparse.ArgumentParser, everywhere: bool) -> None:
@@ -48,7 +50,7 @@ def add_dashboard_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="seconds between refreshes (default 2; + and - change it while running)",
     )
-    parser.add_argument("--keymap", type=Path, default=None, metavar="FILE", help=KEYMAP_HELP)
+    parser.add_argument("--keymap", type=file_path, default=None, metavar="FILE", help=KEYMAP_HELP)
     parser.add_argument(
         "--theme",
         default=None,
@@ -61,6 +63,12 @@ def add_dashboard_options(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="in the dashboard, save each object's bytes and fields under DIR before removing it",
     )
+
+
+def file_path(text: str) -> Path:
+    from pathlib import Path  # noqa: PLC0415 (pathlib costs 4 ms of every command's start-up)
+
+    return Path(text)
 
 
 def positive_seconds(text: str) -> float:
@@ -232,6 +240,18 @@ def add_demo(commands: Any) -> argparse.ArgumentParser:
     add_dashboard_options(parser)
     parser.set_defaults(command="demo")
     return parser
+
+
+def add_metrics(commands: Any) -> argparse.ArgumentParser:
+    from shmtop.cli import fleet_arguments  # noqa: PLC0415 (imports shmtop.metrics: start-up)
+
+    return fleet_arguments.add_metrics(commands)
+
+
+def add_exporter(commands: Any) -> argparse.ArgumentParser:
+    from shmtop.cli import fleet_arguments  # noqa: PLC0415
+
+    return fleet_arguments.add_exporter(commands)
 
 
 ADD = {

@@ -7,20 +7,12 @@ import os
 import sys
 
 from shmtop.attach import used_by
-from shmtop.clean.stale import verdicts
 from shmtop.cli.errors import CliError
 from shmtop.cli.output import note_unavailable, write_json
 from shmtop.cli.scope import collect_for
-from shmtop.cli.table import render_table
-from shmtop.columns import COLUMN_BY_ID, NAMESPACE, Context, namespace_names
 from shmtop.export import snapshot_json
-from shmtop.model import ALL_KINDS, Snapshot
+from shmtop.model import ALL_KINDS, IpcObject, Snapshot, Verdict
 from shmtop.model.kinds import spec_of
-
-LISTED = tuple(
-    COLUMN_BY_ID[c]
-    for c in ("ref", "key", "owner", "mode", "size", "use", "procs", "cpid", "lpid", "changed")
-)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,12 +26,22 @@ def run(args: argparse.Namespace) -> int:
         only = shown if only is None else only & shown
     if args.json:
         chosen = [o for o in snapshot.objects if only is None or o.ref in only]
-        judged = verdicts(snapshot, objects=chosen) if snapshot.attach is not None else {}
+        judged = _judged(snapshot, chosen) if chosen and snapshot.attach is not None else {}
         write_json(snapshot_json(snapshot, judged, only))
         return 0
+    from shmtop.cli.list_table import render_list  # noqa: PLC0415 (the table's columns)
+
     sys.stdout.write(render_list(snapshot, only))
     note_unavailable(snapshot.unavailable)
     return 0
+
+
+def _judged(snapshot: Snapshot, chosen: list[IpcObject]) -> dict[str, Verdict]:
+    # The judge (with ctypes and the namespace threads it may need) is imported only when
+    # there is something to judge: an empty host's `list --json` starts without it.
+    from shmtop.clean.stale import verdicts  # noqa: PLC0415
+
+    return verdicts(snapshot, objects=chosen)
 
 
 def _used_by(snapshot: Snapshot, pid: int, procfs: str) -> set[str]:
@@ -52,18 +54,3 @@ def worth_listing(snapshot: Snapshot) -> set[str]:
     """What `list` shows without --kind: every object, but idle pipes (a host has hundreds,
     each with its reader and writer present and nothing waiting); `--kind pipe` lists them."""
     return {obj.ref for obj in snapshot.objects if spec_of(obj).listed_by_default(obj)}
-
-
-def render_list(snapshot: Snapshot, only: set[str] | None = None) -> str:
-    """The table of objects: the dashboard's all-objects columns, less what it adds; with the
-    namespace of each object where more than shmtop's own were read."""
-    ctx = Context(snapshot.users, snapshot.attach, namespaces=namespace_names(snapshot.namespaces))
-    columns = (NAMESPACE, *LISTED) if len(snapshot.namespaces) > 1 else LISTED
-    rows = [
-        [column.cell(obj, ctx) for column in columns]
-        for obj in snapshot.objects
-        if only is None or obj.ref in only
-    ]
-    headers = [column.title for column in columns]
-    right = frozenset(i for i, column in enumerate(columns) if column.right)
-    return render_table(headers, rows, right)

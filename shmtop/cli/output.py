@@ -16,7 +16,8 @@ def write_json(document: Mapping[str, Any]) -> None:
     # output plain ASCII, so it goes out as bytes without another encoding pass.
     text = json.dumps(document, separators=(",", ":"), check_circular=False)
     sys.stdout.flush()
-    sys.stdout.buffer.write(text.encode("ascii") + b"\n")
+    sys.stdout.buffer.write(text.encode("ascii"))
+    sys.stdout.buffer.write(b"\n")  # apart: `+ b"\n"` would copy the document once more
     sys.stdout.buffer.flush()
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from typing import NoReturn
 
 from shmtop import __version__
-from shmtop.cli.arguments import add_command_parsers, add_dashboard_options
+from shmtop.cli.arguments import COMMANDS, add_command_parsers, add_dashboard_options
 from shmtop.cli.errors import EXIT_USAGE
 from shmtop.cli.options import add_root_options
 
@@ -23,7 +24,10 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_USAGE)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or (`only`) the root's options and that one command's:
+    what parses a command line that starts with the command's name exactly as the whole
+    parser does, at a fraction of the cost of building them all."""
     parser = _Parser(
         prog="shmtop",
         description="See, understand and safely clean up IPC objects (System V and POSIX). "
@@ -45,6 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         title="commands", metavar="COMMAND", parser_class=_Parser, prog="shmtop"
     )
-    for sub in add_command_parsers(commands):
+    for sub in add_command_parsers(commands, only):
         add_root_options(sub, inherit=True)
     return parser
+
+
+def command_named_first(argv: Sequence[str]) -> str | None:
+    """The command a command line starts with, if it does: then everything after it is that
+    command's, and no other command's parser is needed (an option first, or no command: the
+    whole parser, for the root's help and its errors, which list every command)."""
+    return argv[0] if argv and argv[0] in COMMANDS else None

@@ -11,11 +11,23 @@ from collections.abc import Callable, Iterable
 from shmtop.cli.errors import EXIT_USAGE, CliError
 from shmtop.cli.options import roots_of
 from shmtop.collect import collect_snapshot
-from shmtop.collect.everywhere import collect_everywhere
 from shmtop.model import Kind, Snapshot
 from shmtop.model.namespace import Namespace
+from shmtop.model.roots import Roots
 from shmtop.names import escape_text
-from shmtop.namespaces.discover import discover
+
+
+def collect_everywhere(
+    roots: Roots,
+    kinds: Iterable[Kind],
+    attachers: bool,
+    within: Callable[[Namespace], bool] | None = None,
+) -> Snapshot:
+    """collect.everywhere's, imported only when a command reads beyond its own namespace (it
+    brings the namespace threads and their ctypes: start-up every other command spares)."""
+    from shmtop.collect.everywhere import collect_everywhere as everywhere  # noqa: PLC0415
+
+    return everywhere(roots, kinds, attachers, within=within)
 
 
 def collect_for(args: argparse.Namespace, kinds: Iterable[Kind], attachers: bool) -> Snapshot:
@@ -58,6 +70,8 @@ def label_for(args: argparse.Namespace, ref_ns: str, kind: Kind) -> str:
 
 def namespace_named(target: str, procfs: str = "/proc") -> Namespace:
     """The namespace TARGET names; CliError (status 2) when none, or more than one, does."""
+    from shmtop.namespaces.discover import discover  # noqa: PLC0415 (as collect_everywhere)
+
     found = [ns for ns in discover(procfs) if _names(ns, target)]
     if not found:
         raise CliError(

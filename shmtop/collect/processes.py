@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from shmtop.attach.liveness import pid_lives
+from shmtop.attach.members import member_pids
 from shmtop.attach.procinfo import ProcessInfo, process_info
 from shmtop.errors import NotPermitted, Unsupported, Vanished
-from shmtop.inspect import member_pids
 from shmtop.model import Attacher, AttachMap, IpcObject, PidLife, SysvSem
 from shmtop.model.kinds import spec_of
 from shmtop.model.use import latest_time, pid_state

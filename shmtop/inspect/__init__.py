@@ -6,16 +6,16 @@ Unsupported (not possible for this object or kernel) with a message for people.
 
 from __future__ import annotations
 
-import errno
 from collections.abc import Iterator
 from typing import Protocol, assert_never, runtime_checkable
 
-from shmtop.errors import Unsupported, from_errno
+from shmtop.attach.members import failure
+from shmtop.errors import Unsupported
 from shmtop.inspect.hexdump import hexdump_lines
 from shmtop.inspect.posix import PosixReader
 from shmtop.inspect.shared import SharedReader
 from shmtop.inspect.sysv import SysvReader
-from shmtop.libc import MessageCopier, sem_members, sem_pids, sem_waiting
+from shmtop.libc import MessageCopier, sem_members
 from shmtop.model import (
     AttachMap,
     Fifo,
@@ -139,24 +139,8 @@ def set_members(semset: SysvSem, limit: int = MEMBER_LIMIT) -> list[Member]:
     try:
         members = run_in(semset.ns, sem_members, semset.id, semset.nsems, limit)
     except OSError as exc:
-        raise _failure(semset, exc, "its members") from None
+        raise failure(semset, exc, "its members") from None
     return [Member(num, *member) for num, member in enumerate(members)]
-
-
-def member_pids(semset: SysvSem) -> list[int]:
-    """The pid of each member's last operation: all a verdict needs while one lives."""
-    try:
-        return run_in(semset.ns, sem_pids, semset.id, semset.nsems)
-    except OSError as exc:
-        raise _failure(semset, exc, "its members") from None
-
-
-def member_waiting(semset: SysvSem) -> list[tuple[int, int]]:
-    """(ncnt, zcnt) of each member."""
-    try:
-        return run_in(semset.ns, sem_waiting, semset.id, semset.nsems)
-    except OSError as exc:
-        raise _failure(semset, exc, "its members") from None
 
 
 def peek_messages(queue: SysvMsg, limit: int = MESSAGE_LIMIT) -> list[Message]:
@@ -171,7 +155,7 @@ def _peek_messages(queue: SysvMsg, limit: int) -> list[Message]:
         try:
             copied = copier.copy(queue.id, index)
         except OSError as exc:
-            raise _failure(queue, exc, "its messages") from None
+            raise failure(queue, exc, "its messages") from None
         if copied is None:
             break
         mtype, body = copied
@@ -185,12 +169,3 @@ def _msgmax() -> int:
             return int(f.read())
     except (OSError, ValueError):
         return 8192
-
-
-def _failure(obj: IpcObject, exc: OSError, what: str) -> Exception:
-    if exc.errno == errno.ENOSYS:
-        return Unsupported(
-            "this kernel cannot copy messages without taking them (MSG_COPY needs "
-            "CONFIG_CHECKPOINT_RESTORE)"
-        )
-    return from_errno(exc.errno, obj.ref, f"is not readable by you, so neither are {what}")

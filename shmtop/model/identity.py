@@ -28,7 +28,7 @@ function is named in the table of kinds (shmtop.model.kinds).
 
 from __future__ import annotations
 
-import base64
+import binascii
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -80,15 +80,22 @@ FOUND = Identity(  # pipes, memfd, mappings: an inode is not reused while anythi
 )
 
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def encode_identity(ref: str, values: tuple[int | None, ...]) -> str:
     """The opaque string scripts pass back to `rm --identity`: the reference and the values,
     in the order its kind's Identity names them."""
     text = ref + "|" + ",".join(map(str, values))
-    return PREFIX + base64.urlsafe_b64encode(text.encode("utf-8", "surrogateescape")).decode()
+    data = text.encode("utf-8", "surrogateescape")
+    # base64.urlsafe_b64encode's own steps, without importing base64 (start-up) for them
+    return PREFIX + binascii.b2a_base64(data, newline=False).translate(_URLSAFE).decode()
 
 
 def decode_identity(identity: str) -> tuple[str, list[int | None]]:
     """(reference, values) of an identity string; ValueError if it is not one."""
+    import base64  # noqa: PLC0415 (only removal decodes: start-up of every other command)
+
     if identity.startswith("i1."):
         raise ValueError("that identity is from an older shmtop: list the object again")
     try:

@@ -5,9 +5,8 @@ backups, which save every field beside an object's bytes."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shmtop.model.contents import Member, Message
 from shmtop.model.found import (
     Endpoint,
     Fifo,
@@ -29,6 +28,9 @@ from shmtop.model.objects import (
     SysvSem,
     SysvShm,
 )
+
+if TYPE_CHECKING:  # two more dataclasses to build at start-up: only show needs them
+    from shmtop.model.contents import Member, Message
 
 Json = dict[str, Any]
 

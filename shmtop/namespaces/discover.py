@@ -14,12 +14,14 @@ import stat
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from shmtop.model.namespace import Namespace
-from shmtop.namespaces.containers import Naming
 from shmtop.namespaces.mounts import host_mount_points
-from shmtop.namespaces.mqueue_view import helper_pids
 from shmtop.namespaces.paths import open_below_root
+
+if TYPE_CHECKING:
+    from shmtop.namespaces.containers import Naming
 
 
 def ns_inode(procfs: str, pid: int | str, kind: str) -> int | None:
@@ -67,6 +69,11 @@ def own_namespace(procfs: str = "/proc") -> Namespace:
 
 def discover(procfs: str = "/proc") -> list[Namespace]:
     """Every (IPC namespace, /dev/shm) with its processes; shmtop's own first."""
+    # Imported here: containers' names need json, the mqueue helper ctypes and threads, and
+    # most commands read only their own namespace (own_namespace) and never come here.
+    from shmtop.namespaces.containers import Naming  # noqa: PLC0415
+    from shmtop.namespaces.mqueue_view import helper_pids  # noqa: PLC0415
+
     own_ipc, own_mnt = ns_inode(procfs, "self", "ipc"), ns_inode(procfs, "self", "mnt")
     own_shm = dev_shm_of(procfs, "self")
     groups: dict[tuple[int, int | None], list[int]] = defaultdict(list)
