@@ -109,3 +109,60 @@ def test_a_symlinked_or_strange_config_is_not_read(tmp_path: Path) -> None:
     config.unlink()
     config.write_text("{not json")
     assert Naming(str(procfs)).docker_name(ID) is None
+
+
+KUBEPODS = f"0::/kubepods.slice/kubepods-pod{SLICE_UID}.slice/cri-containerd-{ID}.scope\n"
+CRI_ANNOTATIONS = {
+    "io.kubernetes.cri.container-type": "container",
+    "io.kubernetes.cri.container-name": "app",
+    "io.kubernetes.cri.sandbox-name": "web-0",
+    "io.kubernetes.cri.sandbox-namespace": "shop",
+}
+
+
+def _containerd(tmp_path: Path, annotations: dict[str, str]) -> tuple[Path, Path]:
+    """A crafted /proc with a containerd (pid 88) run with `--state`, whose k8s.io task
+    directory holds one container's OCI bundle config."""
+    procfs, state = tmp_path / "proc", tmp_path / "state"
+    daemon = procfs / "88"
+    daemon.mkdir(parents=True)
+    (daemon / "comm").write_text("containerd\n")
+    (daemon / "cmdline").write_bytes(b"containerd\0--state\0" + bytes(state) + b"\0")
+    config = state / "io.containerd.runtime.v2.task" / "k8s.io" / ID / "config.json"
+    config.parent.mkdir(parents=True)
+    config.write_text(json.dumps({"ociVersion": "1.1.0", "annotations": annotations}))
+    return procfs, config
+
+
+def test_a_pod_s_name_comes_from_containerd_s_bundle_annotations(tmp_path: Path) -> None:
+    """A pod's containers share its IPC namespace: the name is the pod's, NAMESPACE/POD."""
+    require_root("files owned by root, as containerd's are")
+    procfs, config = _containerd(tmp_path, CRI_ANNOTATIONS)
+    expected = Container("kubernetes", id=ID, name="shop/web-0", pod=UID)
+    assert Naming(str(procfs)).container_in(KUBEPODS) == expected
+    os.chown(config, 65534, 65534)  # anyone's file: not believed
+    assert Naming(str(procfs)).container_in(KUBEPODS) == Container("kubernetes", id=ID, pod=UID)
+
+
+def test_a_pod_s_name_from_cri_o_or_from_docker_s_labels(tmp_path: Path) -> None:
+    require_root("files owned by root")
+    labels = {"io.kubernetes.pod.namespace": "kube-system", "io.kubernetes.pod.name": "dns-1"}
+    crio = tmp_path / "crio" / ID / "userdata" / "config.json"
+    crio.parent.mkdir(parents=True)
+    crio.write_text(json.dumps({"annotations": labels}))
+    naming = Naming(
+        str(tmp_path / "noproc"), crio_state=str(tmp_path / "crio/{id}/userdata/config.json")
+    )
+    (tmp_path / "noproc").mkdir()
+    assert naming.pod_name(ID) == "kube-system/dns-1"
+    procfs, docker = _host(tmp_path)  # Docker under a kubelet (cri-dockerd): labels
+    docker.write_text(json.dumps({"Name": "/k8s_app_dns-1", "Config": {"Labels": labels}}))
+    assert (
+        Naming(str(procfs), crio_state=str(tmp_path / "none")).pod_name(ID) == "kube-system/dns-1"
+    )
+
+
+def test_a_pod_without_its_runtime_s_state_is_named_by_uid_only(tmp_path: Path) -> None:
+    procfs, _ = _containerd(tmp_path, {"io.kubernetes.cri.sandbox-name": "half"})  # no namespace
+    naming = Naming(str(procfs), crio_state=str(tmp_path / "none"))
+    assert naming.container_in(KUBEPODS) == Container("kubernetes", id=ID, pod=UID)

@@ -5,8 +5,15 @@ A process's cgroup path names its runtime and container id (REFERENCE: Docker
 `...-pod<uid>.slice/cri-containerd-<id>.scope`, also `crio-` and `docker-`; podman
 `libpod-<id>`; LXC `lxc.payload.<name>`; systemd-nspawn `machine-<name>.scope`). Docker's name
 is in its data root, `containers/<id>/config.v2.json` ("Name"); the data root is read from the
-running dockerd's command line (`--data-root`, /var/lib/docker by default). Files are read
-bounded and never followed through a link; what cannot be told stays unknown.
+running dockerd's command line (`--data-root`, /var/lib/docker by default). A Kubernetes pod's
+name is in its runtime's state, as annotations of the container's OCI bundle: containerd's
+`STATE/io.containerd.runtime.v2.task/k8s.io/<id>/config.json` (STATE from the running
+containerd's `--state`, /run/containerd by default), CRI-O's
+`/run/containers/storage/overlay-containers/<id>/userdata/config.json`, or, for Docker under a
+kubelet, the labels in Docker's `config.v2.json`. A pod's containers share its IPC namespace,
+so the name is the pod's: `NAMESPACE/POD`. Only files root owns, read by a daemon root runs,
+are believed; files are read bounded and never followed through a link; what cannot be told
+stays unknown.
 """
 
 from __future__ import annotations
@@ -29,15 +36,24 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"machine-([^/\n]+)\.scope"), "nspawn"),
 )  # fmt: skip
 _READ_AT_MOST = 1 << 20
+_CRIO_STATE = "/run/containers/storage/overlay-containers/{id}/userdata/config.json"
+_CONTAINERD_TASK = "io.containerd.runtime.v2.task/k8s.io/{id}/config.json"
+# (pod namespace, pod name) as containerd's CRI plugin and as CRI-O / the kubelet's labels say
+_POD_KEYS = (
+    ("io.kubernetes.cri.sandbox-namespace", "io.kubernetes.cri.sandbox-name"),
+    ("io.kubernetes.pod.namespace", "io.kubernetes.pod.name"),
+)
 
 
 class Naming:
     """Names containers for one pass over the host's namespaces (the Docker data roots are
     looked for once, and only when a Docker container is found)."""
 
-    def __init__(self, procfs: str = "/proc") -> None:
+    def __init__(self, procfs: str = "/proc", crio_state: str = _CRIO_STATE) -> None:
         self.procfs = procfs
+        self.crio_state = crio_state
         self._docker_roots: list[str] | None = None
+        self._containerd_states: list[str] | None = None
 
     def container_of(self, pids: Iterable[int]) -> Container | None:
         """The container of the first of `pids` whose cgroup names one, else None."""
@@ -57,7 +73,9 @@ class Naming:
                 continue
             groups = [g for g in match.groups() if g]
             if runtime == "kubernetes":
-                return Container(runtime, id=groups[-1], pod=groups[0].replace("_", "-"))
+                pod_uid, container_id = groups[0].replace("_", "-"), groups[-1]
+                return Container(runtime, id=container_id, name=self.pod_name(container_id),
+                                 pod=pod_uid)  # fmt: skip
             if runtime in ("lxc", "nspawn"):
                 return Container(runtime, name=_unescape_unit(groups[0]))
             name = self.docker_name(groups[0]) if runtime == "docker" else None
@@ -67,33 +85,77 @@ class Naming:
     def docker_name(self, container_id: str) -> str | None:
         """A Docker container's name, from the data root of a running dockerd of root's,
         in a file root owns (anyone can start a process named dockerd)."""
+        config = self._docker_config(container_id)
+        name = config.get("Name") if config else None
+        if isinstance(name, str) and name.strip("/"):
+            return name.lstrip("/")
+        return None
+
+    def pod_name(self, container_id: str) -> str | None:
+        """`NAMESPACE/POD` of a Kubernetes container, from its runtime's state: containerd's
+        or CRI-O's bundle annotations, or Docker's labels (cri-dockerd); else None."""
+        if self._containerd_states is None:
+            self._containerd_states = _daemon_options(self.procfs, "containerd", "--state",
+                                                      "/run/containerd")  # fmt: skip
+        for state in self._containerd_states:
+            found = _pod_in(_json_of(os.path.join(state, _CONTAINERD_TASK.format(id=container_id))),
+                            "annotations")  # fmt: skip
+            if found:
+                return found
+        found = _pod_in(_json_of(self.crio_state.format(id=container_id)), "annotations")
+        if found:
+            return found
+        docker = self._docker_config(container_id)
+        return _pod_in(docker.get("Config") if docker else None, "Labels")
+
+    def _docker_config(self, container_id: str) -> dict[str, object] | None:
         if self._docker_roots is None:
-            self._docker_roots = _docker_data_roots(self.procfs)
+            self._docker_roots = _daemon_options(self.procfs, "dockerd", "--data-root",
+                                                 "/var/lib/docker")  # fmt: skip
         for root in self._docker_roots:
-            path = os.path.join(root, "containers", container_id, "config.v2.json")
-            text = _read(path, owner=0)
-            if text is None:
-                continue
-            try:
-                name = json.loads(text).get("Name")
-            except (ValueError, AttributeError):
-                continue
-            if isinstance(name, str) and name.strip("/"):
-                return name.lstrip("/")
+            found = _json_of(os.path.join(root, "containers", container_id, "config.v2.json"))
+            if found is not None:
+                return found
         return None
 
 
-def _docker_data_roots(procfs: str) -> list[str]:
-    roots = []
+def _json_of(path: str) -> dict[str, object] | None:
+    """A JSON object from a file root owns, else None."""
+    text = _read(path, owner=0)
+    if text is None:
+        return None
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def _pod_in(document: object, key: str) -> str | None:
+    """`NAMESPACE/POD` from a document's annotations or labels (`key`), if they say both."""
+    tags = document.get(key) if isinstance(document, dict) else None
+    if not isinstance(tags, dict):
+        return None
+    for namespace_key, name_key in _POD_KEYS:
+        namespace, name = tags.get(namespace_key), tags.get(name_key)
+        if isinstance(namespace, str) and isinstance(name, str) and namespace and name:
+            return f"{namespace}/{name}"
+    return None
+
+
+def _daemon_options(procfs: str, daemon: str, option: str, default: str) -> list[str]:
+    """`option`'s value (else `default`) of each running `daemon` root runs (anyone can
+    start a process of that name); [default] when none runs."""
+    found = []
     for name in os.listdir(procfs):
         if (
             name.isdigit()
-            and _read(f"{procfs}/{name}/comm") == "dockerd\n"
+            and _read(f"{procfs}/{name}/comm") == daemon + "\n"
             and _root_s(f"{procfs}/{name}")
         ):
             argv = (_read(f"{procfs}/{name}/cmdline") or "").split("\0")
-            roots.append(_option(argv, "--data-root") or "/var/lib/docker")
-    return roots or ["/var/lib/docker"]
+            found.append(_option(argv, option) or default)
+    return found or [default]
 
 
 def _root_s(path: str) -> bool:
