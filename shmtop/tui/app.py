@@ -25,7 +25,12 @@ from shmtop.tui.footer import KeyFooter
 from shmtop.tui.header import HeaderBar
 from shmtop.tui.overview import LimitsOverview
 from shmtop.tui.poller import INTERVALS, Poller, SnapshotDiff
-from shmtop.tui.processes import Gathering, ProcessesScreen, ProcessObjectsScreen
+from shmtop.tui.processes import (
+    Gathering,
+    ObjectChosen,
+    ProcessesScreen,
+    ProcessObjectsScreen,
+)
 from shmtop.tui.removing import RemovalActions
 from shmtop.tui.safe import tell
 from shmtop.tui.spaces import fullest_dev_shm
@@ -350,7 +355,8 @@ class ShmtopApp(RemovalActions, CommandActions):
     def on_object_table_opened(self, event: ObjectTable.Opened) -> None:
         self._open(DetailScreen(event.ref, self.places()))
 
-    def on_process_objects_screen_chosen(self, event: ProcessObjectsScreen.Chosen) -> None:
+    def on_object_chosen(self, event: ObjectChosen) -> None:
+        """Enter on an object in the screens over processes (what one uses, who waits)."""
         self._open(DetailScreen(event.ref, self.places()))
 
     def action_processes(self) -> None:
@@ -358,9 +364,6 @@ class ShmtopApp(RemovalActions, CommandActions):
 
     def action_waiting(self) -> None:
         self._open(WaitingScreen(self.roots.procfs))
-
-    def on_waiting_screen_chosen(self, event: WaitingScreen.Chosen) -> None:
-        self._open(DetailScreen(event.ref, self.places()))
 
     def on_processes_screen_chosen(self, event: ProcessesScreen.Chosen) -> None:
         self._open(ProcessObjectsScreen(event.pid, self.roots.procfs))

@@ -100,8 +100,22 @@ class KeyedTable(DataTable[Cell]):
 Objects = Mapping[str, IpcObject]
 
 
+class ObjectChosen(Message):
+    """An object was chosen (Enter) on a screen over processes: the app opens its detail."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__()
+        self.ref = ref
+
+
 class Gathering(Screen[None]):
-    """A screen over processes_using(), gathered in a thread from the app's latest data."""
+    """A screen over processes_using(), gathered in a thread from the app's latest data: a
+    title line and a table."""
+
+    DEFAULT_CSS = """
+    Gathering #title { height: 1; background: $primary; padding: 0 1; }
+    Gathering KeyedTable { height: 1fr; }
+    """
 
     def __init__(self, procfs: str = "/proc") -> None:
         super().__init__()
@@ -129,10 +143,6 @@ class Gathering(Screen[None]):
 
 class ProcessesScreen(Gathering):
     BINDINGS = [Binding("escape,backspace", "app.pop_screen", "Back", id="processes.back")]
-    DEFAULT_CSS = """
-    ProcessesScreen #title { height: 1; background: $primary; padding: 0 1; }
-    ProcessesScreen KeyedTable { height: 1fr; }
-    """
     COLUMNS = (
         ("pid", "PID"),
         ("comm", "COMMAND"),
@@ -203,10 +213,6 @@ class ProcessObjectsScreen(Gathering):
     """The objects one process uses, and how; Enter opens an object's detail."""
 
     BINDINGS = [Binding("escape,backspace", "app.pop_screen", "Back", id="process.back")]
-    DEFAULT_CSS = """
-    ProcessObjectsScreen #title { height: 1; background: $primary; padding: 0 1; }
-    ProcessObjectsScreen KeyedTable { height: 1fr; }
-    """
     COLUMNS = (
         ("ref", "REF"),
         ("maps", "MAPPINGS"),
@@ -215,11 +221,6 @@ class ProcessObjectsScreen(Gathering):
         ("roles", "RECORDED AS"),
         ("size", "SIZE"),
     )
-
-    class Chosen(Message):
-        def __init__(self, ref: str) -> None:
-            super().__init__()
-            self.ref = ref
 
     def __init__(self, pid: int, procfs: str = "/proc") -> None:
         super().__init__(procfs)
@@ -243,7 +244,7 @@ class ProcessObjectsScreen(Gathering):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value is not None:
-            self.post_message(self.Chosen(event.row_key.value))
+            self.post_message(ObjectChosen(event.row_key.value))
 
 
 def _object_row(use: ObjectUse, objects: Objects) -> tuple[Cell, ...]:

@@ -13,14 +13,21 @@ from collections.abc import Mapping
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from shmtop.collect.processes import ObjectUse, ProcessUses
 from shmtop.columns import COLUMN_BY_ID, NONE, Context
 from shmtop.names import escape_text
 from shmtop.tui.footer import KeyFooter
-from shmtop.tui.processes import Cell, Gathering, KeyedTable, Objects, Users, command_line
+from shmtop.tui.processes import (
+    Cell,
+    Gathering,
+    KeyedTable,
+    ObjectChosen,
+    Objects,
+    Users,
+    command_line,
+)
 from shmtop.tui.safe import plain
 
 TITLE = "Processes blocked on an IPC object, and the call each sleeps in"
@@ -28,10 +35,6 @@ TITLE = "Processes blocked on an IPC object, and the call each sleeps in"
 
 class WaitingScreen(Gathering):
     BINDINGS = [Binding("escape,backspace", "app.pop_screen", "Back", id="waiting.back")]
-    DEFAULT_CSS = """
-    WaitingScreen #title { height: 1; background: $primary; padding: 0 1; }
-    WaitingScreen KeyedTable { height: 1fr; }
-    """
     COLUMNS = (
         ("pid", "PID"),
         ("comm", "COMMAND"),
@@ -40,11 +43,6 @@ class WaitingScreen(Gathering):
         ("use", "ITS USE"),
         ("args", "COMMAND LINE"),
     )
-
-    class Chosen(Message):
-        def __init__(self, ref: str) -> None:
-            super().__init__()
-            self.ref = ref
 
     def compose(self) -> ComposeResult:
         yield Static(plain(f"{TITLE} (Enter: the object)"), id="title")
@@ -63,7 +61,7 @@ class WaitingScreen(Gathering):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         key = event.row_key.value
         if key is not None:
-            self.post_message(self.Chosen(key.partition(" ")[2]))
+            self.post_message(ObjectChosen(key.partition(" ")[2]))
 
 
 def waiting_rows(
