@@ -2,6 +2,7 @@
 
     sudo .venv/bin/python bench/bench_dashboard.py [--scale large] [--polls 6]
         [--busy-polls 100] [--tracemalloc]
+    sudo .venv/bin/python bench/bench_dashboard.py --starts 7 [--before OTHER/.venv/bin/python]
 
 Runs the real app headless over the real collector and reports: time to first screen,
 event-loop time spent applying each refresh with 0% and with 1% of objects changing, the
@@ -10,14 +11,23 @@ sampled every tenth busy refresh so growth shows as a series (`--busy-polls 100`
 target's "after 100 busy refreshes"). `--tracemalloc` also prints where Python memory grew
 between the twentieth and the last busy refresh (it slows everything: its timings are not
 figures). Everything created is removed at the end, also on Ctrl-C.
+
+`--starts N` instead starts the dashboard N times, each in a process of its own
+(bench/first_screen.py), and reports its first screen from the launch of the interpreter (imports
+included) and from the app's start (after imports, as above), when the first leak verdicts
+were shown, and the worst stall until then; `--before OTHER/.venv/bin/python` starts another
+installation as often, interleaved with this one (one of each per round), over the same
+objects.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -218,6 +228,44 @@ def report(results: dict[str, object]) -> None:
             print(f"  {name}: {value}")
 
 
+FIRST_SCREEN = Path(__file__).resolve().with_name("first_screen.py")
+
+
+def start_once(python: str) -> dict[str, float]:
+    """One start of the dashboard by `python`, timed from just before its launch."""
+    before = time.monotonic()
+    out = subprocess.run([python, str(FIRST_SCREEN)], check=True, capture_output=True, text=True)
+    found = json.loads(out.stdout.splitlines()[-1])
+    return {
+        "first screen from launch s": found["first_screen"] - before,
+        "first screen from the app's start s": found["app_to_first_screen"],
+        "interpreter and imports s": found["imported"] - before,
+        "verdicts shown from launch s": found["verdicts_shown"] - before,
+        "worst stall from first screen to verdicts ms": found["stall_until_verdicts"] * 1000,
+        "objects": found["objects"],
+    }
+
+
+def starts(rounds: int, before: str | None) -> dict[str, dict[str, list[float]]]:
+    """Interleaved starts: one of each contender per round."""
+    contenders = {"this": sys.executable, **({"before": before} if before else {})}
+    results: dict[str, dict[str, list[float]]] = {who: {} for who in contenders}
+    for _ in range(rounds):
+        for who, python in contenders.items():
+            for name, value in start_once(python).items():
+                results[who].setdefault(name, []).append(value)
+    return results
+
+
+def report_starts(results: dict[str, dict[str, list[float]]]) -> None:
+    print(f"\n{machine()}")
+    for who, figures in results.items():
+        print(f"  {who}:")
+        for name, values in figures.items():
+            print(f"    {name}: best {min(values):.3f}, median {statistics.median(values):.3f}, "
+                  f"worst {max(values):.3f} over {len(values)} starts")  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=sorted(MIXES), default="large")
@@ -225,7 +273,13 @@ def main() -> int:
     parser.add_argument("--busy-polls", type=int, help="refreshes with 1%% changing (--polls)")
     parser.add_argument("--interval", type=float, default=2.0)
     parser.add_argument("--tracemalloc", action="store_true", help="where memory grew (slow)")
+    parser.add_argument("--starts", type=int, help="time N starts in processes of their own")
+    parser.add_argument("--before", metavar="PYTHON", help="with --starts: another install's")
     args = parser.parse_args()
+    if args.starts:
+        with populated(args.scale):
+            report_starts(starts(args.starts, args.before))
+        return 0
     busy_polls = args.busy_polls or args.polls
     with populated(args.scale) as (_, population):
         results = asyncio.run(
