@@ -209,24 +209,32 @@ def use_of(obj: IpcObject, ctx: Context | None = None) -> Use:
 
 
 class Procs(NamedTuple):
-    """Processes seen using it, how many more may be unseen, and whether /proc hides more."""
+    """Processes seen using it, how many more may be unseen, and whether /proc hides more;
+    or (`scanned` false) that no walk over /proc has been made yet: "?", not known."""
 
     seen: int
     unknown: int
     hidden: bool
+    scanned: bool = True
 
     def text(self) -> str:
+        if not self.scanned:
+            return "?"
         if self.hidden:
             return f"{self.seen}+?"
         return f"{self.seen}+{self.unknown}?" if self.unknown else str(self.seen)
 
 
+NOT_SCANNED = Procs(0, 0, False, scanned=False)  # before the first walk: pending, shown "?"
+
+
 def procs_of(obj: IpcObject, ctx: Context) -> Procs | None:
-    """None where nothing is known: no scan yet, or a set or queue nobody waits on (they
-    cannot be attached; their waiters, when seen, are their users)."""
+    """NOT_SCANNED before any walk over /proc (the dashboard's first screen may come before
+    it); None where nothing is to be known: a set or queue nobody waits on (they cannot be
+    attached; their waiters, when seen, are their users)."""
     attach = ctx.attach
     if attach is None:
-        return None
+        return NOT_SCANNED
     seen = len(attach.attachers.get(obj.ref, ()))
     if not spec_of(obj).attachable:
         return Procs(seen, 0, False) if seen else None
@@ -234,7 +242,9 @@ def procs_of(obj: IpcObject, ctx: Context) -> Procs | None:
 
 
 def _procs_order(procs: Procs | None) -> SortKey:
-    return known(None if procs is None else (procs.seen, procs.unknown))
+    if procs is None or not procs.scanned:
+        return known(None)
+    return known((procs.seen, procs.unknown))
 
 
 # Leaked? --------------------------------------------------------------------------------------
