@@ -70,9 +70,9 @@ def read_waits(pid_fd: int) -> tuple[Wait, ...] | None:
         return None
     try:
         if _thread_count(pid_fd) == 1:  # most processes: its own syscall file, no listing
-            texts = [read_at(pid_fd, "syscall")]
+            texts = [read_small(pid_fd, "syscall")]
         else:
-            texts = [read_at(pid_fd, f"task/{tid}/syscall") for tid in _threads(pid_fd)]
+            texts = [read_small(pid_fd, f"task/{tid}/syscall") for tid in _threads(pid_fd)]
     except (NotPermitted, PermissionError):
         return None  # ptrace rules (Yama) may refuse it even for our own processes
     except Vanished:
@@ -101,7 +101,7 @@ def _threads(pid_fd: int) -> list[str]:
 def process_identity(pid_fd: int) -> tuple[str, int | None]:
     """Command name and owner (euid) of a process; what cannot be read stays unknown."""
     try:
-        comm = read_at(pid_fd, "comm").rstrip(b"\n").decode("utf-8", "surrogateescape")
+        comm = read_small(pid_fd, "comm").rstrip(b"\n").decode("utf-8", "surrogateescape")
     except (NotPermitted, Vanished, OSError):
         comm = "?"
     try:
@@ -112,6 +112,7 @@ def process_identity(pid_fd: int) -> tuple[str, int | None]:
 
 
 _READ_CHUNK = 1 << 17
+_SMALL = 4096
 
 
 def open_at(name: str, flags: int, dir_fd: int) -> int:
@@ -127,6 +128,24 @@ def read_at(dir_fd: int, name: str) -> bytes:
     fd = open_at(name, os.O_RDONLY | os.O_CLOEXEC, dir_fd)
     try:
         chunks = []
+        while chunk := os.read(fd, _READ_CHUNK):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except ProcessLookupError:
+        raise Vanished(name) from None
+    finally:
+        os.close(fd)
+
+
+def read_small(dir_fd: int, name: str) -> bytes:
+    """A file of one short record (`comm`, `syscall`: procfs writes it whole in one read of
+    a page), with one read where read_at takes two: a read shorter than asked is the whole."""
+    fd = open_at(name, os.O_RDONLY | os.O_CLOEXEC, dir_fd)
+    try:
+        data = os.read(fd, _SMALL)
+        if len(data) < _SMALL:
+            return data
+        chunks = [data]
         while chunk := os.read(fd, _READ_CHUNK):
             chunks.append(chunk)
         return b"".join(chunks)
