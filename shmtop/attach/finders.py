@@ -24,9 +24,11 @@ _NOT_READ = object()
 class ProcessView:
     """One readable process as the scan read it. `pid_fd` is its /proc directory and `fd_dir`
     its fd directory (read relative to them: valid only during `look`); `links` maps each
-    descriptor to what readlink said of it."""
+    descriptor to what readlink said of it (bytes, as the kernel wrote it)."""
 
-    def __init__(self, pid: int, pid_fd: int, fd_dir: int, maps: bytes, links: dict[int, str]):
+    def __init__(
+        self, pid: int, pid_fd: int, fd_dir: int, maps: bytes, links: dict[int, bytes]
+    ) -> None:
         self.pid, self.pid_fd, self.fd_dir = pid, pid_fd, fd_dir
         self.maps = maps
         self.links = links

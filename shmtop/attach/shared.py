@@ -42,6 +42,7 @@ _SHARED = re.compile(
 _DELETED = b" (deleted)"
 _MEMFD = b"/memfd:"
 _DEV_SHM = b"/dev/shm/"
+_HELD = (_MEMFD, _DEV_SHM)  # how the link of a descriptor worth a look starts
 Key = tuple[int, int]
 Mapping = tuple[int, int, int, int, bytes, bool]  # start, end, device, inode, name, writable
 
@@ -79,7 +80,8 @@ class SharedMemoryFinder:
     def look(self, process: ProcessView) -> None:
         mapped = [_exact(process, m) for m in _shared_mappings(process.maps)
                   if self._kind_of(*m[2:4], m[4])]  # fmt: skip
-        held = [h for fd, link in process.links.items() if (h := self._held(process, fd, link))]
+        held = [h for fd, link in process.links.items()
+                if link.startswith(_HELD) and (h := self._held(process, fd, link))]  # fmt: skip
         if not (mapped or held):
             return
         identity = process.identity()
@@ -123,10 +125,9 @@ class SharedMemoryFinder:
             return Kind.SHARED_FILE
         return None  # a device's memory, a System V segment, a pseudo-file
 
-    def _held(self, process: ProcessView, fd: int, link: str) -> tuple[int, os.stat_result,
-                                                                      bytes] | None:  # fmt: skip
+    def _held(self, process: ProcessView, fd: int, name: bytes) -> tuple[int, os.stat_result,
+                                                                       bytes] | None:  # fmt: skip
         """A memfd, or a deleted /dev/shm file, behind descriptor `fd`."""
-        name = os.fsencode(link)
         if not (name.startswith(_MEMFD) or (name.startswith(_DEV_SHM) and
                                             name.endswith(_DELETED))):  # fmt: skip
             return None
