@@ -57,7 +57,7 @@ class Found(NamedTuple):
 
 
 class ProcessFinder(Protocol):
-    kinds: frozenset[Kind]
+    kinds: frozenset[Kind]  # what it finds; a collection narrows it to what it asks for
 
     def look(self, process: ProcessView) -> None:
         """One readable process. Called from the scan's threads, in no particular order."""

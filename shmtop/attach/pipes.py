@@ -72,11 +72,14 @@ class PipeFinder:
 
     def look(self, process: ProcessView) -> None:
         ends = []
+        pipes, fifos = Kind.PIPE in self.kinds, Kind.FIFO in self.kinds  # as narrowed
         for fd, link in process.links.items():
             if link.startswith(_PIPE_LINK):
+                if not pipes:
+                    continue
                 seen = self._pipes.get(link)
                 end = _end(process, fd, link) if seen is None else _further_end(process, fd, seen)
-            elif link[:1] == b"/" and not link.startswith(_NOT_FIFO):
+            elif fifos and link[:1] == b"/" and not link.startswith(_NOT_FIFO):
                 end = _end(process, fd, link)
             else:
                 continue
