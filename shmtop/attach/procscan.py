@@ -14,6 +14,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
+from typing import NamedTuple
 
 from shmtop.attach.finders import ProcessFinder, ProcessView, open_at, read_at
 from shmtop.attach.waits import Wait
@@ -44,18 +47,18 @@ class Targets:
     queues: bool = False  # POSIX queues are among `files`
     finders: Sequence[ProcessFinder] = ()  # kinds found in processes (the second phase)
 
-    @property
+    @cached_property
     def anything(self) -> bool:
         """Whether there is anything to look for in processes at all."""
         return bool(self.sysv or self.files or self.finders or any(self.waitable.values()))
 
-    @property
+    @cached_property
     def wants_fds(self) -> bool:
         """Whether a descriptor could hold something looked for: a POSIX object (or queue),
         or a kind a finder finds (a pipe's end, a memfd)."""
         return bool(self.files or self.finders)
 
-    @property
+    @cached_property
     def wants_waits(self) -> bool:
         """Whether a blocked process could be waiting on something looked for."""
         return self.queues or any(self.waitable.values())
@@ -105,18 +108,17 @@ def _inode_after(data: bytes, at: int, width: int) -> int | None:
     return int(inode) if inode.isdigit() else None
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """What one readable process was found to use: mappings and descriptors per key, the
     references it is blocked on (with the call it sleeps in), and whether its waits could not
-    be read."""
+    be read. (A tuple: one is made for every process that uses something.)"""
 
     pid: int
     comm: str
     uid: int | None
     maps: Mapping[Key, int]  # mappings per key
     fds: Mapping[Key, int]  # descriptors per key
-    waiting: Mapping[str, str] = field(default_factory=dict)  # reference -> call
+    waiting: Mapping[str, str] = MappingProxyType({})  # reference -> call
     waits_unknown: bool = False
     ipc: str = ""  # its IPC namespace's label, where a System V mapping needed it
 
