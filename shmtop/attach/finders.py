@@ -24,9 +24,11 @@ _NOT_READ = object()
 class ProcessView:
     """One readable process as the scan read it. `pid_fd` is its /proc directory and `fd_dir`
     its fd directory (read relative to them: valid only during `look`); `links` maps each
-    descriptor to what readlink said of it."""
+    descriptor to what readlink said of it (bytes, as the kernel wrote it)."""
 
-    def __init__(self, pid: int, pid_fd: int, fd_dir: int, maps: bytes, links: dict[int, str]):
+    def __init__(
+        self, pid: int, pid_fd: int, fd_dir: int, maps: bytes, links: dict[int, bytes]
+    ) -> None:
         self.pid, self.pid_fd, self.fd_dir = pid, pid_fd, fd_dir
         self.maps = maps
         self.links = links
@@ -55,7 +57,7 @@ class Found(NamedTuple):
 
 
 class ProcessFinder(Protocol):
-    kinds: frozenset[Kind]
+    kinds: frozenset[Kind]  # what it finds; a collection narrows it to what it asks for
 
     def look(self, process: ProcessView) -> None:
         """One readable process. Called from the scan's threads, in no particular order."""
@@ -70,9 +72,9 @@ def read_waits(pid_fd: int) -> tuple[Wait, ...] | None:
         return None
     try:
         if _thread_count(pid_fd) == 1:  # most processes: its own syscall file, no listing
-            texts = [read_at(pid_fd, "syscall")]
+            texts = [read_small(pid_fd, "syscall")]
         else:
-            texts = [read_at(pid_fd, f"task/{tid}/syscall") for tid in _threads(pid_fd)]
+            texts = [read_small(pid_fd, f"task/{tid}/syscall") for tid in _threads(pid_fd)]
     except (NotPermitted, PermissionError):
         return None  # ptrace rules (Yama) may refuse it even for our own processes
     except Vanished:
@@ -101,7 +103,7 @@ def _threads(pid_fd: int) -> list[str]:
 def process_identity(pid_fd: int) -> tuple[str, int | None]:
     """Command name and owner (euid) of a process; what cannot be read stays unknown."""
     try:
-        comm = read_at(pid_fd, "comm").rstrip(b"\n").decode("utf-8", "surrogateescape")
+        comm = read_small(pid_fd, "comm").rstrip(b"\n").decode("utf-8", "surrogateescape")
     except (NotPermitted, Vanished, OSError):
         comm = "?"
     try:
@@ -112,6 +114,7 @@ def process_identity(pid_fd: int) -> tuple[str, int | None]:
 
 
 _READ_CHUNK = 1 << 17
+_SMALL = 4096
 
 
 def open_at(name: str, flags: int, dir_fd: int) -> int:
@@ -127,6 +130,24 @@ def read_at(dir_fd: int, name: str) -> bytes:
     fd = open_at(name, os.O_RDONLY | os.O_CLOEXEC, dir_fd)
     try:
         chunks = []
+        while chunk := os.read(fd, _READ_CHUNK):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except ProcessLookupError:
+        raise Vanished(name) from None
+    finally:
+        os.close(fd)
+
+
+def read_small(dir_fd: int, name: str) -> bytes:
+    """A file of one short record (`comm`, `syscall`: procfs writes it whole in one read of
+    a page), with one read where read_at takes two: a read shorter than asked is the whole."""
+    fd = open_at(name, os.O_RDONLY | os.O_CLOEXEC, dir_fd)
+    try:
+        data = os.read(fd, _SMALL)
+        if len(data) < _SMALL:
+            return data
+        chunks = [data]
         while chunk := os.read(fd, _READ_CHUNK):
             chunks.append(chunk)
         return b"".join(chunks)

@@ -4,10 +4,12 @@ sleep in a read or write, and how full each pipe is.
 An end is a descriptor: `pipe:[INODE]` for a pipe, the FIFO's path for a FIFO (told apart
 from other files by a stat of the descriptor, which opens nothing). Its mode is read from the
 descriptor's entry in /proc/PID/fd, whose permission bits say how it was opened (r-x for
-reading, -wx for writing), so no fdinfo file is read. A thread asleep in read or write on
-that descriptor (/proc/PID/task/TID/syscall) is a blocked end. The fill is read once per pipe
-after the walk (shmtop.attach.peek): never a byte taken, never an end added where that could
-change what the pipe's users see.
+reading, -wx for writing), so no fdinfo file is read. A pipe is stat'ed once, at its first
+end (every pipe is on the one pipefs device and its link names its inode): each further end
+costs that lstat alone, and a descriptor of a file that is no FIFO the stat alone. A thread
+asleep in read or write on that descriptor (/proc/PID/task/TID/syscall) is a blocked end. The
+fill is read once per pipe after the walk (shmtop.attach.peek): never a byte taken, never an
+end added where that could change what the pipe's users see.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from shmtop.errors import NotPermitted, Vanished
 from shmtop.model import Attacher, Endpoint, Fifo, IpcObject, Kind, Pipe
 from shmtop.model.roots import Roots
 
-_PIPE_LINK = "pipe:["
-_NOT_FIFO = ("/dev/null", "/dev/pts/", "/dev/tty", "/dev/urandom", "/dev/random", "/memfd:")
+_PIPE_LINK = b"pipe:["
+_NOT_FIFO = (b"/dev/null", b"/dev/pts/", b"/dev/tty", b"/dev/urandom", b"/dev/random", b"/memfd:")
 _REOPEN = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
 _NO_RIGHT = "its holders' descriptors cannot be duplicated here (ptrace rights)"
 
@@ -65,10 +67,24 @@ class PipeFinder:
     def __init__(self, roots: Roots) -> None:
         self.procfs = roots.procfs
         self._seen: dict[tuple[int, int], _Seen] = {}
+        self._pipes: dict[bytes, _Seen] = {}  # the pipes seen, by link (`pipe:[INODE]`)
         self._lock = threading.Lock()
 
     def look(self, process: ProcessView) -> None:
-        ends = [end for fd, link in process.links.items() if (end := _end(process, fd, link))]
+        ends = []
+        pipes, fifos = Kind.PIPE in self.kinds, Kind.FIFO in self.kinds  # as narrowed
+        for fd, link in process.links.items():
+            if link.startswith(_PIPE_LINK):
+                if not pipes:
+                    continue
+                seen = self._pipes.get(link)
+                end = _end(process, fd, link) if seen is None else _further_end(process, fd, seen)
+            elif fifos and link[:1] == b"/" and not link.startswith(_NOT_FIFO):
+                end = _end(process, fd, link)
+            else:
+                continue
+            if end is not None:
+                ends.append(end)
         if not ends:
             return
         blocked = _blocked(process.waits())
@@ -76,6 +92,8 @@ class PipeFinder:
         with self._lock:
             for seen, fd, mode in ends:
                 known = self._seen.setdefault((seen.dev, seen.inode), seen)
+                if known.kind is Pipe:
+                    self._pipes[process.links[fd]] = known
                 calls = [w.call for w in blocked.get(fd, ()) if w.direction in mode]
                 known.ends.append(
                     Endpoint(process.pid, comm, uid, fd, mode, bool(calls), "".join(calls[:1]))
@@ -146,23 +164,29 @@ def _fill_of(fd: int, seen: _Seen, sides: bool) -> _Fill | None:
         os.close(fd)
 
 
-def _end(process: ProcessView, fd: int, link: str) -> tuple[_Seen, int, str] | None:
+def _end(process: ProcessView, fd: int, link: bytes) -> tuple[_Seen, int, str] | None:
     """(what it is an end of, fd, mode) if descriptor `fd` holds a pipe or FIFO."""
     is_pipe = link.startswith(_PIPE_LINK)
-    if not is_pipe and (not link.startswith("/") or link.startswith(_NOT_FIFO)):
-        return None
     name = str(fd)
     try:
         st = os.stat(name, dir_fd=process.fd_dir)  # the pipe itself: nothing is opened
+        if not stat.S_ISFIFO(st.st_mode):
+            return None
         mode = _mode(os.lstat(name, dir_fd=process.fd_dir).st_mode)
     except OSError:
         return None
-    if not stat.S_ISFIFO(st.st_mode):
-        return None
     kind: type[Pipe] | type[Fifo] = Pipe if is_pipe else Fifo
-    path = b"" if is_pipe else os.fsencode(link)
+    path = b"" if is_pipe else link
     seen = _Seen(kind, st.st_dev, st.st_ino, st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode), path)
     return seen, fd, mode
+
+
+def _further_end(process: ProcessView, fd: int, seen: _Seen) -> tuple[_Seen, int, str] | None:
+    """Another end of a pipe already seen: only its mode is read."""
+    try:
+        return seen, fd, _mode(os.lstat(str(fd), dir_fd=process.fd_dir).st_mode)
+    except OSError:
+        return None
 
 
 def _mode(link_mode: int) -> str:

@@ -1,17 +1,22 @@
 """Reading one process: which target objects its maps and descriptors point at.
 
 A process's maps file is read once and searched only for the target devices (most processes
-map no IPC at all). Matching is on (device, inode), never on names. Only descriptors whose
-link could name a /dev/shm or mqueue file are stat'ed. Every file is reached relative to a
-descriptor of /proc/PID, so the kernel walks that path once per process, not once per file.
+map no IPC at all). Matching is on (device, inode), never on names. Descriptors are read (one
+readlink each, as bytes: no decoding) only when something looked for can be held by one (a
+POSIX object, or a finder's kind), and only those whose link could name a /dev/shm or mqueue
+file are stat'ed. Every file is reached relative to a descriptor of /proc/PID, so the kernel
+walks that path once per process, not once per file. This runs once per process on the host:
+it counts in plain dicts and calls as little as it can.
 """
 
 from __future__ import annotations
 
 import os
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
+from typing import NamedTuple
 
 from shmtop.attach.finders import ProcessFinder, ProcessView, open_at, read_at
 from shmtop.attach.waits import Wait
@@ -42,12 +47,18 @@ class Targets:
     queues: bool = False  # POSIX queues are among `files`
     finders: Sequence[ProcessFinder] = ()  # kinds found in processes (the second phase)
 
-    @property
+    @cached_property
     def anything(self) -> bool:
         """Whether there is anything to look for in processes at all."""
         return bool(self.sysv or self.files or self.finders or any(self.waitable.values()))
 
-    @property
+    @cached_property
+    def wants_fds(self) -> bool:
+        """Whether a descriptor could hold something looked for: a POSIX object (or queue),
+        or a kind a finder finds (a pipe's end, a memfd)."""
+        return bool(self.files or self.finders)
+
+    @cached_property
     def wants_waits(self) -> bool:
         """Whether a blocked process could be waiting on something looked for."""
         return self.queues or any(self.waitable.values())
@@ -97,18 +108,17 @@ def _inode_after(data: bytes, at: int, width: int) -> int | None:
     return int(inode) if inode.isdigit() else None
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """What one readable process was found to use: mappings and descriptors per key, the
     references it is blocked on (with the call it sleeps in), and whether its waits could not
-    be read."""
+    be read. (A tuple: one is made for every process that uses something.)"""
 
     pid: int
     comm: str
     uid: int | None
-    maps: Counter[Key]
-    fds: Counter[Key]
-    waiting: Mapping[str, str] = field(default_factory=dict)  # reference -> call
+    maps: Mapping[Key, int]  # mappings per key
+    fds: Mapping[Key, int]  # descriptors per key
+    waiting: Mapping[str, str] = MappingProxyType({})  # reference -> call
     waits_unknown: bool = False
     ipc: str = ""  # its IPC namespace's label, where a System V mapping needed it
 
@@ -122,24 +132,34 @@ def read_process(
     pid_fd = _open(str(pid), _DIR, procfs_fd)
     try:
         data = _read(pid_fd, "maps")
-        fd_dir = _open("fd", _DIR, pid_fd)
-        try:
-            view = ProcessView(pid, pid_fd, fd_dir, data, _links(fd_dir))
-            for finder in targets.finders:
-                finder.look(view)
-            mapped = matcher.mappings(data)
-            ipc = _IpcLabel(pid_fd, own_ipc)
-            maps = Counter(key for key in mapped if _wanted(key, targets, ipc))
-            fds = _held(fd_dir, view.links, targets)
-        finally:
-            os.close(fd_dir)
-        waiting, waits_unknown = _waits(view, targets, ipc)
+        fds: dict[Key, int] = {}
+        if targets.wants_fds:
+            fd_dir = _open("fd", _DIR, pid_fd)
+            try:
+                view = ProcessView(pid, pid_fd, fd_dir, data, _links(fd_dir))
+                for finder in targets.finders:
+                    finder.look(view)
+                if targets.files:
+                    fds = _held(fd_dir, view.links, targets.files)
+            finally:
+                os.close(fd_dir)
+        else:  # only System V objects: no descriptor can hold one
+            view = ProcessView(pid, pid_fd, -1, data, {})
+        ipc = _IpcLabel(pid_fd, own_ipc)
+        maps: dict[Key, int] = {}
+        for key in matcher.mappings(data):
+            if _wanted(key, targets, ipc):
+                maps[key] = maps.get(key, 0) + 1
+        waiting, waits_unknown = _waits(view, targets, ipc) if targets.wants_waits else _NO_WAITS
         if not (maps or fds or waiting or waits_unknown):
             return None
         comm, uid = view.identity()  # only for processes that use something
     finally:
         os.close(pid_fd)
     return Finding(pid, comm, uid, maps, fds, waiting, waits_unknown, ipc.known or "")
+
+
+_NO_WAITS: tuple[dict[str, str], bool] = ({}, False)
 
 
 class _IpcLabel:
@@ -165,8 +185,6 @@ class _IpcLabel:
 def _waits(view: ProcessView, targets: Targets, ipc: _IpcLabel) -> tuple[dict[str, str], bool]:
     """(references the process is blocked on, each with the call it sleeps in; whether that
     could not be read)."""
-    if not targets.wants_waits:
-        return {}, False
     waits = view.waits()
     if waits is None:
         return {}, True
@@ -210,30 +228,31 @@ def _wanted(key: Key, targets: Targets, ipc: _IpcLabel) -> bool:
     return key in targets.files
 
 
-def _links(fd_dir: int) -> dict[int, str]:
-    """What each descriptor points at, as readlink says (one call each)."""
-    links: dict[int, str] = {}
+def _links(fd_dir: int) -> dict[int, bytes]:
+    """What each descriptor points at, as readlink says (one call each), as bytes: what the
+    finders compare and keep (a FIFO's path) is bytes, and nothing is decoded."""
+    links: dict[int, bytes] = {}
     try:
         names = os.listdir(fd_dir)
     except PermissionError:
         raise NotPermitted("fd") from None
+    readlink = os.readlink
     for name in names:
         try:
-            links[int(name)] = os.readlink(name, dir_fd=fd_dir)
+            links[int(name)] = readlink(name.encode(), dir_fd=fd_dir)
         except OSError:  # closed meanwhile, or the process is gone
             continue
     return links
 
 
-def _held(fd_dir: int, links: Mapping[int, str], targets: Targets) -> Counter[Key]:
-    found: Counter[Key] = Counter()
-    if not targets.files:
-        return found
+def _held(fd_dir: int, links: Mapping[int, bytes], files: Mapping[Key, object]) -> dict[Key, int]:
+    """Descriptors per key of the objects in `files` the process holds open."""
+    found: dict[Key, int] = {}
     for fd, link in links.items():
-        if _may_be_ipc(link):
+        if link[:1] == b"/" and _may_be_ipc(link):
             key = _descriptor_key(fd_dir, str(fd))
-            if key is not None and key in targets.files:
-                found[key] += 1
+            if key is not None and key in files:
+                found[key] = found.get(key, 0) + 1
     return found
 
 
@@ -246,11 +265,11 @@ def _descriptor_key(fd_dir: int, name: str) -> Key | None:
     return (st.st_dev, st.st_ino)
 
 
-def _may_be_ipc(link: str) -> bool:
+def _may_be_ipc(link: bytes) -> bool:
     """/dev/shm/NAME, /dev/mqueue/NAME, or /NAME (a queue opened with mq_open)."""
-    if link.startswith(("/dev/shm/", "/dev/mqueue/")):
+    if link.startswith((b"/dev/shm/", b"/dev/mqueue/")):
         return True
-    return link.startswith("/") and link.count("/") == 1
+    return link.startswith(b"/") and link.count(b"/") == 1
 
 
 def _maps_field(dev: int) -> bytes:

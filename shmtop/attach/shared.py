@@ -42,6 +42,7 @@ _SHARED = re.compile(
 _DELETED = b" (deleted)"
 _MEMFD = b"/memfd:"
 _DEV_SHM = b"/dev/shm/"
+_HELD = (_MEMFD, _DEV_SHM)  # how the link of a descriptor worth a look starts
 Key = tuple[int, int]
 Mapping = tuple[int, int, int, int, bytes, bool]  # start, end, device, inode, name, writable
 
@@ -77,9 +78,14 @@ class SharedMemoryFinder:
         self._lock = threading.Lock()
 
     def look(self, process: ProcessView) -> None:
-        mapped = [_exact(process, m) for m in _shared_mappings(process.maps)
-                  if self._kind_of(*m[2:4], m[4])]  # fmt: skip
-        held = [h for fd, link in process.links.items() if (h := self._held(process, fd, link))]
+        kinds = self.kinds  # narrowed to the kinds asked for: posix-shm alone wants the
+        # /dev/shm files deleted while held, and none of the files every process maps shared
+        shared = _shared_mappings(process.maps) if _wants_maps(kinds, process.maps) else []
+        mapped = [_exact(process, m) for m in shared if self._kind_of(*m[2:4], m[4]) in kinds]
+        prefixes = _HELD if Kind.MEMFD in kinds else _DEV_SHM
+        held = [h for fd, link in process.links.items()
+                if link.startswith(prefixes) and (h := self._held(process, fd, link))
+                and self._kind_of(h[1].st_dev, h[1].st_ino, link) in kinds]  # fmt: skip
         if not (mapped or held):
             return
         identity = process.identity()
@@ -123,10 +129,9 @@ class SharedMemoryFinder:
             return Kind.SHARED_FILE
         return None  # a device's memory, a System V segment, a pseudo-file
 
-    def _held(self, process: ProcessView, fd: int, link: str) -> tuple[int, os.stat_result,
-                                                                      bytes] | None:  # fmt: skip
+    def _held(self, process: ProcessView, fd: int, name: bytes) -> tuple[int, os.stat_result,
+                                                                       bytes] | None:  # fmt: skip
         """A memfd, or a deleted /dev/shm file, behind descriptor `fd`."""
-        name = os.fsencode(link)
         if not (name.startswith(_MEMFD) or (name.startswith(_DEV_SHM) and
                                             name.endswith(_DELETED))):  # fmt: skip
             return None
@@ -230,6 +235,12 @@ def _shared_mappings(maps: bytes) -> list[Mapping]:
             found.append((int(m[1], 16), int(m[2], 16), dev, int(m[6]), m[7], m[3] == b"w"))
         at = maps.find(b"s ", end)
     return found
+
+
+def _wants_maps(kinds: frozenset[Kind], maps: bytes) -> bool:
+    """Whether a process's maps can show a mapping of the kinds looked for: with posix-shm
+    alone, only where it names a file of /dev/shm."""
+    return bool(kinds - {Kind.POSIX_SHM}) or _DEV_SHM in maps
 
 
 def _bare(name: bytes) -> bytes:

@@ -93,6 +93,8 @@ class Collector:
         if not attachers:
             return self._last_found_in(snapshot)
         finders = [source.make(self.roots) for source in self.found_in_processes]
+        for finder in finders:  # a finder finds only the kinds asked for (the rest is work)
+            finder.kinds = finder.kinds & self.kinds
         attach = scan_attachers(snapshot, self.roots.procfs, finders)
         snapshot = replace(snapshot, attach=attach)
         if finders:
