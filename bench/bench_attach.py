@@ -99,6 +99,7 @@ class Attached:
 SCAN = "shmtop attach scan (in process)"
 SCAN_FOUND = "attach scan with every finder"
 FLOOR, LSOF = "cat /proc/[0-9]*/maps (floor)", "lsof /dev/shm"
+LIST = "shmtop list --json (this interpreter's)"
 TARGET_FLOOR, TARGET_LSOF = 1.2, 0.5  # issue 12: <= 1.2x the floor, < 0.5x lsof
 
 
@@ -111,6 +112,7 @@ def peers() -> dict[str, Callable[[], object]]:
     return {
         FLOOR: run(["sh", "-c", "cat /proc/[0-9]*/maps >/dev/null 2>&1"]),
         LSOF: run(["lsof", "/dev/shm"]),
+        LIST: run([sys.executable, "-m", "shmtop", "list", "--json"]),  # a command, as lsof is
     }
 
 
@@ -268,6 +270,7 @@ def report(count: int, results: dict[str, list[float]]) -> None:
                     print(f"  {label:6}: {who}{case}: / floor {took / floor:.2f} "
                           f"(target <= {TARGET_FLOOR}), / lsof {took / lsof:.2f} "
                           f"(target < {TARGET_LSOF})")  # fmt: skip
+        print(f"  {label:6}: {LIST} / lsof {by[LIST] / lsof:.2f} (target < {TARGET_LSOF})")
 
 
 def main() -> int:
