@@ -217,10 +217,12 @@ class ShmtopApp(RemovalActions, CommandActions):
         if self.model.namespace not in (None, *(ns.title for ns in places)):
             self.model.narrow_to(None)  # that namespace ended
         now = time.monotonic()
+        unread_before = self.model.unavailable
         self.model.unavailable, self.model.loaded = diff.snapshot.unavailable, True
         self.model.apply(
-            diff.objects, context, changes, now, diff.attach_changed, judged=diff.judged
-        )
+            diff.objects, context, changes, now, diff.attach_changed, judged=diff.judged,
+            unread_before=unread_before,
+        )  # fmt: skip
         self._show_overview()
         self._show_counts(diff.snapshot.host, diff.snapshot.time)
         rows_changed = _changes_rows(diff)
@@ -230,7 +232,11 @@ class ShmtopApp(RemovalActions, CommandActions):
             self._update_screens()
         if diff.first:
             _settle_garbage_collector()
-        self.poller.taken()
+            # The next poll (at once, with the walk over /proc, if this one came without it)
+            # must not hold the GIL while the first screen is drawn
+            self.call_after_refresh(self.poller.taken)
+        else:
+            self.poller.taken()
 
     def on_poll_failed(self, message: PollFailed) -> None:
         tell(self, f"collecting failed: {message.error!r}", "error")

@@ -8,7 +8,7 @@ computed only for rows that are drawn, and cached per object.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,11 +93,14 @@ class TableModel:
         used_differently: Iterable[str] = (),
         *,
         judged: Iterable[str] = (),
+        unread_before: Collection[Kind] = (),
     ) -> None:
         """Take a new set of objects. `changes` (added, changed, removed) may be given when
         known; without it every object is treated as new (the first snapshot).
         `used_differently`: objects whose attachers changed, though the objects did not.
-        `judged`: objects whose leak verdict is new or turned, though the objects did not."""
+        `judged`: objects whose leak verdict is new or turned, though the objects did not.
+        `unread_before`: kinds the last snapshot could not read (as the kinds found in
+        processes, before the first walk): their objects now added are not new, only known."""
         previous, verdicts_before = self.objects, self.context.verdicts
         self.objects = objects  # the poller's fresh mapping, never changed after delivery
         self.context = context
@@ -113,10 +116,12 @@ class TableModel:
         # A mark is for the object as it was when marked (a POSIX name may now be another
         # object): a change drops it. A verdict is no change to the object: it keeps it.
         self.selected.difference_update((*changed, *attached, *removed))
-        self._mark_rows(previous, added, changed, attached, now)
+        self._mark_rows(previous, added, changed, attached, now, unread_before=unread_before)
         self._take_verdicts(rejudged, verdicts_before, now)
         resorted = rejudged if self._sorted_by_verdict else ()
-        moved = changed + attached + resorted
+        # Who uses a row seldom moves it (only a sort by PROCS or the mark): rows whose sort
+        # key stands keep their place, so the first walk's thousands of users cost no sort
+        moved = changed + tuple(ref for ref in attached if self._sort_key_turned(ref)) + resorted
         if not (added or moved or removed):
             return  # the same rows: order and cursor stand
         if len(added) + len(moved) + len(removed) > max(64, len(self.order) // 20):
@@ -187,6 +192,17 @@ class TableModel:
         self._sort_keys.pop(ref, None)
         self._searchable.pop(ref, None)
 
+    def _sort_key_turned(self, ref: str) -> bool:
+        """Whether a row's sort key differs from its cached one (kept, for the caller to
+        move the row by); True when none was cached."""
+        old = self._sort_keys.pop(ref, None)
+        if old is None:
+            return True
+        if self._key_of(ref) == old:
+            return False
+        self._sort_keys[ref] = old  # the row is placed by it: forgotten when moved
+        return True
+
     def _forget_sort_keys(self, refs: tuple[str, ...]) -> None:
         if len(refs) >= len(self._sort_keys):
             self._sort_keys.clear()
@@ -205,6 +221,8 @@ class TableModel:
         changed: tuple[str, ...],
         attached: tuple[str, ...],
         now: float,
+        *,
+        unread_before: Collection[Kind] = (),
     ) -> None:
         """Highlight new rows and changed cells; their cached cells are stale."""
         self._cells.drop((*changed, *attached))
@@ -215,7 +233,8 @@ class TableModel:
             if self._in_view(ref):
                 self.highlights.cells(ref, frozenset({"procs"}), now)
         for ref in added:
-            self.highlights.new_row(ref, now)
+            if not unread_before or self.objects[ref].kind not in unread_before:
+                self.highlights.new_row(ref, now)
 
     def _take_verdicts(
         self, refs: tuple[str, ...], before: Mapping[str, Verdict] | None, now: float
