@@ -217,12 +217,10 @@ class ShmtopApp(RemovalActions, CommandActions):
         if self.model.namespace not in (None, *(ns.title for ns in places)):
             self.model.narrow_to(None)  # that namespace ended
         now = time.monotonic()
-        unread_before = self.model.unavailable
         self.model.unavailable, self.model.loaded = diff.snapshot.unavailable, True
         self.model.apply(
-            diff.objects, context, changes, now, diff.attach_changed, judged=diff.judged,
-            unread_before=unread_before,
-        )  # fmt: skip
+            diff.objects, context, changes, now, diff.attach_changed, judged=diff.judged
+        )
         self._show_overview()
         self._show_counts(diff.snapshot.host, diff.snapshot.time)
         rows_changed = _changes_rows(diff)

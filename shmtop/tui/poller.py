@@ -23,11 +23,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from shmtop.clean.stale import verdicts
+from shmtop.collect import NOT_SCANNED
 from shmtop.model import AttachMap, IpcObject, Snapshot, Verdict
 
 INTERVALS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 SCAN_SHARE = 10  # wait at least ten times what the last attach scan took before the next
 FIRST_SCREEN_WAIT = 0.2  # s: a first listing slower than this is shown before the first scan
+WALK_UNDER_WAY = "the walk over /proc that finds them is under way"
 
 Source = Callable[[bool], Snapshot]  # source(attachers) -> snapshot
 
@@ -214,7 +216,9 @@ class Poller:
         if time.monotonic() - started < self.first_screen_wait:
             return None
         self._scan_at_once = True
-        return listed
+        pending = {kind: WALK_UNDER_WAY if reason == NOT_SCANNED else reason
+                   for kind, reason in listed.unavailable.items()}  # fmt: skip
+        return replace(listed, unavailable=pending)
 
     def _with_attachers(self, diff: SnapshotDiff) -> SnapshotDiff:
         """The latest scan travels with every diff; a new one says what it changed."""

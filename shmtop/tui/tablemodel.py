@@ -8,7 +8,7 @@ computed only for rows that are drawn, and cached per object.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,15 +93,15 @@ class TableModel:
         used_differently: Iterable[str] = (),
         *,
         judged: Iterable[str] = (),
-        unread_before: Collection[Kind] = (),
     ) -> None:
         """Take a new set of objects. `changes` (added, changed, removed) may be given when
         known; without it every object is treated as new (the first snapshot).
         `used_differently`: objects whose attachers changed, though the objects did not.
         `judged`: objects whose leak verdict is new or turned, though the objects did not.
-        `unread_before`: kinds the last snapshot could not read (as the kinds found in
-        processes, before the first walk): their objects now added are not new, only known."""
+        Objects that come with the first walk over /proc, after a first screen without it (as
+        the kinds found in processes), are not new, only known; their users are no change."""
         previous, verdicts_before = self.objects, self.context.verdicts
+        first_walk = self.context.attach is None and context.attach is not None
         self.objects = objects  # the poller's fresh mapping, never changed after delivery
         self.context = context
         if changes is None:
@@ -116,7 +116,10 @@ class TableModel:
         # A mark is for the object as it was when marked (a POSIX name may now be another
         # object): a change drops it. A verdict is no change to the object: it keeps it.
         self.selected.difference_update((*changed, *attached, *removed))
-        self._mark_rows(previous, added, changed, attached, now, unread_before=unread_before)
+        if first_walk:  # what the walk brought was there before it, unknown: nothing to mark
+            self._cells.drop((*changed, *attached))
+        else:
+            self._mark_rows(previous, added, changed, attached, now)
         self._take_verdicts(rejudged, verdicts_before, now)
         resorted = rejudged if self._sorted_by_verdict else ()
         # Who uses a row seldom moves it (only a sort by PROCS or the mark): rows whose sort
@@ -221,8 +224,6 @@ class TableModel:
         changed: tuple[str, ...],
         attached: tuple[str, ...],
         now: float,
-        *,
-        unread_before: Collection[Kind] = (),
     ) -> None:
         """Highlight new rows and changed cells; their cached cells are stale."""
         self._cells.drop((*changed, *attached))
@@ -233,8 +234,7 @@ class TableModel:
             if self._in_view(ref):
                 self.highlights.cells(ref, frozenset({"procs"}), now)
         for ref in added:
-            if not unread_before or self.objects[ref].kind not in unread_before:
-                self.highlights.new_row(ref, now)
+            self.highlights.new_row(ref, now)
 
     def _take_verdicts(
         self, refs: tuple[str, ...], before: Mapping[str, Verdict] | None, now: float
