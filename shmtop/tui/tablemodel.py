@@ -42,6 +42,7 @@ class TableModel:
     _sort_keys: dict[str, Any] = field(default_factory=dict)
     _searchable: dict[str, str] = field(default_factory=dict)
     _cells: CellCache = field(default_factory=CellCache)
+    _in_view_count: int | None = None  # objects the view holds, shown or not (None: count)
 
     # Reading ----------------------------------------------------------------------------
 
@@ -57,7 +58,9 @@ class TableModel:
     def total_in_view(self) -> int:
         if self._every_object:
             return len(self.objects)
-        return sum(1 for obj in self.objects.values() if self.view.holds(obj))
+        if self._in_view_count is None:  # counted once per view, then kept up by each diff
+            self._in_view_count = sum(1 for obj in self.objects.values() if self.view.holds(obj))
+        return self._in_view_count
 
     def empty_lines(self) -> list[str]:
         """What an empty table shows: that there is nothing, and what could not be read."""
@@ -105,11 +108,13 @@ class TableModel:
         self.objects = objects  # the poller's fresh mapping, never changed after delivery
         self.context = context
         if changes is None:
+            self._in_view_count = None
             self._sort_keys.clear()
             self._searchable.clear()
             self._reorder()
             return
         added, changed, removed = (tuple(refs) for refs in changes)
+        self._count_in_view(previous, added, changed, removed)
         known = {*added, *changed}  # drawn afresh anyway: a new object's attachers are new too
         attached = tuple(ref for ref in used_differently if ref in objects and ref not in known)
         rejudged = tuple(ref for ref in judged if ref in objects and ref not in known)
@@ -153,6 +158,7 @@ class TableModel:
         if self.namespaced:
             self.view = with_namespaces(self.view)
         self.sort_column, self.reverse = self._sorts.get(view_id, (self.view.default_sort, False))
+        self._in_view_count = None
         self._sort_keys.clear()
         self._cells.clear()
         self._reorder()
@@ -194,6 +200,24 @@ class TableModel:
         """Drop a row's cached sort key and search text (computed again when needed)."""
         self._sort_keys.pop(ref, None)
         self._searchable.pop(ref, None)
+
+    def _count_in_view(
+        self,
+        previous: Mapping[str, IpcObject],
+        added: tuple[str, ...],
+        changed: tuple[str, ...],
+        removed: tuple[str, ...],
+    ) -> None:
+        """Keep the count of objects the view holds by the diff (a change may move an object
+        in or out of a view by its rule, as a pipe that fills), not by checking every one."""
+        if self._in_view_count is None:
+            return
+        holds, objects = self.view.holds, self.objects
+        self._in_view_count += (
+            sum(1 for ref in added if holds(objects[ref]))
+            - sum(1 for ref in removed if holds(previous[ref]))
+            + sum(holds(objects[ref]) - holds(previous[ref]) for ref in changed)
+        )
 
     def _sort_key_turned(self, ref: str) -> bool:
         """Whether a row's sort key differs from its cached one (kept, for the caller to
