@@ -128,12 +128,16 @@ class TableModel:
         self._take_verdicts(rejudged, verdicts_before, now)
         resorted = rejudged if self._sorted_by_verdict else ()
         # Who uses a row seldom moves it (only a sort by PROCS or the mark): rows whose sort
-        # key stands keep their place, so the first walk's thousands of users cost no sort
-        moved = changed + tuple(ref for ref in attached if self._sort_key_turned(ref)) + resorted
+        # key stands keep their place, so the first walk's thousands of users cost no sort.
+        # The reference alone cannot change with them: no key to compute again for that sort.
+        turned = () if self.sort_column == "ref" else tuple(
+            ref for ref in attached if self._sort_key_turned(ref)
+        )  # fmt: skip
+        moved = changed + turned + resorted
         if not (added or moved or removed):
             return  # the same rows: order and cursor stand
         if len(added) + len(moved) + len(removed) > max(64, len(self.order) // 20):
-            for ref in (*changed, *attached, *removed):
+            for ref in (*changed, *turned, *removed):  # who uses a row is not searched
                 self._forget(ref)
             self._forget_sort_keys(resorted)  # their search text stands
             self._reorder()
@@ -317,10 +321,17 @@ class TableModel:
         """Sort keys for rows that have none yet (new, changed, or after a sort change)."""
         keys = self._sort_keys
         column = next(c for c in self.columns if c.id == self.sort_column)
+        objects, context = self.objects, self.context
+        if column.order is ref_key:  # by reference: its key once, not once more to break ties
+            for ref in refs:
+                if ref not in keys:
+                    key = ref_key(objects[ref])
+                    keys[ref] = (key, key)
+            return
         for ref in refs:
             if ref not in keys:
-                obj = self.objects[ref]
-                keys[ref] = (column.sort(obj, self.context), ref_key(obj))
+                obj = objects[ref]
+                keys[ref] = (column.sort(obj, context), ref_key(obj))
 
     def _key_of(self, ref: str) -> Any:
         self._fill_sort_keys([ref])
