@@ -217,6 +217,7 @@ class ShmtopApp(RemovalActions, CommandActions):
         if self.model.namespace not in (None, *(ns.title for ns in places)):
             self.model.narrow_to(None)  # that namespace ended
         now = time.monotonic()
+        first_walk = self.model.context.attach is None and diff.attach is not None
         self.model.unavailable, self.model.loaded = diff.snapshot.unavailable, True
         self.model.apply(
             diff.objects, context, changes, now, diff.attach_changed, judged=diff.judged
@@ -230,8 +231,9 @@ class ShmtopApp(RemovalActions, CommandActions):
             self._update_screens()
         if diff.first:
             _settle_garbage_collector()
-            # The next poll (at once, with the walk over /proc, if this one came without it)
-            # must not hold the GIL while the first screen is drawn
+        if diff.first or first_walk:
+            # What the poller does next (the walk over /proc, if this came without it; the
+            # leak verdicts) must not hold the GIL while this is drawn: once drawn, it may
             self.call_after_refresh(self.poller.taken)
         else:
             self.poller.taken()
