@@ -217,6 +217,7 @@ class ShmtopApp(RemovalActions, CommandActions):
         if self.model.namespace not in (None, *(ns.title for ns in places)):
             self.model.narrow_to(None)  # that namespace ended
         now = time.monotonic()
+        first_walk = self.model.context.attach is None and diff.attach is not None
         self.model.unavailable, self.model.loaded = diff.snapshot.unavailable, True
         self.model.apply(
             diff.objects, context, changes, now, diff.attach_changed, judged=diff.judged
@@ -230,7 +231,12 @@ class ShmtopApp(RemovalActions, CommandActions):
             self._update_screens()
         if diff.first:
             _settle_garbage_collector()
-        self.poller.taken()
+        if diff.first or first_walk:
+            # What the poller does next (the walk over /proc, if this came without it; the
+            # leak verdicts) must not hold the GIL while this is drawn: once drawn, it may
+            self.call_after_refresh(self.poller.taken)
+        else:
+            self.poller.taken()
 
     def on_poll_failed(self, message: PollFailed) -> None:
         tell(self, f"collecting failed: {message.error!r}", "error")

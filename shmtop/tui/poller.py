@@ -8,6 +8,11 @@ new interval, "scan attachers now").
 
 Who attaches what comes from a /proc scan that costs more than the rest; it runs with a poll
 at most every interval, and no more often than keeps it under a tenth of the time.
+
+The first screen waits for that scan only on a host where listing the objects was quick: where
+it took FIRST_SCREEN_WAIT or more (tens of thousands of objects), the listed objects are shown
+at once (who uses them, and their verdicts, pending: "?"), and the poll with the scan follows
+straight away, without waiting an interval.
 """
 
 from __future__ import annotations
@@ -18,10 +23,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from shmtop.clean.stale import verdicts
+from shmtop.collect import NOT_SCANNED
 from shmtop.model import AttachMap, IpcObject, Snapshot, Verdict
 
 INTERVALS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 SCAN_SHARE = 10  # wait at least ten times what the last attach scan took before the next
+FIRST_SCREEN_WAIT = 0.2  # s: a first listing slower than this is shown before the first scan
+WALK_UNDER_WAY = "the walk over /proc that finds them is under way"
 
 Source = Callable[[bool], Snapshot]  # source(attachers) -> snapshot
 
@@ -99,6 +107,9 @@ class Poller:
         self._deliver = deliver
         self._on_error = on_error
         self.interval = interval
+        self.first_screen_wait = FIRST_SCREEN_WAIT
+        self._first = True  # no poll made yet
+        self._scan_at_once = False  # the first screen came without a scan: scan next, now
         self.paused = False
         self._wake = threading.Event()
         self._taken = threading.Event()
@@ -134,6 +145,10 @@ class Poller:
         while not self._stop.is_set():
             if not self.paused:
                 previous = self._poll_once(previous)
+            if self._scan_at_once:  # once the first screen is drawn (the app says taken)
+                self._scan_at_once = False
+                self._taken.wait()
+                continue
             self._wake.wait(self.interval)
             self._wake.clear()
 
@@ -180,6 +195,11 @@ class Poller:
 
     def _collect(self) -> Snapshot:
         scan = self._scan_wanted or time.monotonic() >= self._next_scan
+        if self._first:
+            self._first = False
+            listed = self._first_listing()
+            if listed is not None:
+                return listed
         started = time.monotonic()
         snapshot = self._source(scan)
         if scan:
@@ -187,6 +207,18 @@ class Poller:
             self._scan_wanted = False
             self._next_scan = time.monotonic() + max(self.interval, SCAN_SHARE * took) - 0.05
         return snapshot
+
+    def _first_listing(self) -> Snapshot | None:
+        """The objects listed, without a scan, when listing them took long enough that the
+        scan should not hold the first screen back (then the next poll scans, at once)."""
+        started = time.monotonic()
+        listed = self._source(False)
+        if time.monotonic() - started < self.first_screen_wait:
+            return None
+        self._scan_at_once = True
+        pending = {kind: WALK_UNDER_WAY if reason == NOT_SCANNED else reason
+                   for kind, reason in listed.unavailable.items()}  # fmt: skip
+        return replace(listed, unavailable=pending)
 
     def _with_attachers(self, diff: SnapshotDiff) -> SnapshotDiff:
         """The latest scan travels with every diff; a new one says what it changed."""

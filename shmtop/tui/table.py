@@ -134,11 +134,26 @@ class ObjectTable(ScrollView, can_focus=True):
         longest = max(map(len, self.model.order), default=0)  # references: escaped text
         self._widths = column_widths(self.model.view, available, GAP, longest)
         width = GUTTER + sum(width + GAP for width in self._widths)
-        self.virtual_size = Size(width, max(len(self.model.order), 2) + 1)
+        self._resize(Size(width, max(len(self.model.order), 2) + 1))
         index = self.model.cursor_index
         if keep_screen_row and before is not None and index is not None:
             self.scroll_to(y=max(0, index - before), animate=False, immediate=True)
         self.scroll_cursor_visible()
+        self.refresh()
+
+    def _resize(self, size: Size) -> None:
+        """The table's virtual size. Rows that came or went change only its height, which
+        only its own scrollbars follow (the table's height on screen is its share of it):
+        set as Textual does when it sizes a widget without a layout, not as the reactive does
+        (a layout of the whole screen, 30-50 ms at the large mix: the stall of a refresh). A
+        scrollbar that appears or goes asks for a layout itself."""
+        if size == self.virtual_size:
+            return
+        if size.width != self.virtual_size.width:
+            self.virtual_size = size  # columns changed: the layout may depend on them
+            return
+        self.set_reactive(ScrollView.virtual_size, size)
+        self._scroll_update(size)
         self.refresh()
 
     def _cursor_screen_row(self) -> int | None:

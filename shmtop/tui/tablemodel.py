@@ -42,6 +42,7 @@ class TableModel:
     _sort_keys: dict[str, Any] = field(default_factory=dict)
     _searchable: dict[str, str] = field(default_factory=dict)
     _cells: CellCache = field(default_factory=CellCache)
+    _in_view_count: int | None = None  # objects the view holds, shown or not (None: count)
 
     # Reading ----------------------------------------------------------------------------
 
@@ -57,7 +58,9 @@ class TableModel:
     def total_in_view(self) -> int:
         if self._every_object:
             return len(self.objects)
-        return sum(1 for obj in self.objects.values() if self.view.holds(obj))
+        if self._in_view_count is None:  # counted once per view, then kept up by each diff
+            self._in_view_count = sum(1 for obj in self.objects.values() if self.view.holds(obj))
+        return self._in_view_count
 
     def empty_lines(self) -> list[str]:
         """What an empty table shows: that there is nothing, and what could not be read."""
@@ -97,30 +100,44 @@ class TableModel:
         """Take a new set of objects. `changes` (added, changed, removed) may be given when
         known; without it every object is treated as new (the first snapshot).
         `used_differently`: objects whose attachers changed, though the objects did not.
-        `judged`: objects whose leak verdict is new or turned, though the objects did not."""
+        `judged`: objects whose leak verdict is new or turned, though the objects did not.
+        Objects that come with the first walk over /proc, after a first screen without it (as
+        the kinds found in processes), are not new, only known; their users are no change."""
         previous, verdicts_before = self.objects, self.context.verdicts
+        first_walk = self.context.attach is None and context.attach is not None
         self.objects = objects  # the poller's fresh mapping, never changed after delivery
         self.context = context
         if changes is None:
+            self._in_view_count = None
             self._sort_keys.clear()
             self._searchable.clear()
             self._reorder()
             return
         added, changed, removed = (tuple(refs) for refs in changes)
+        self._count_in_view(previous, added, changed, removed)
         known = {*added, *changed}  # drawn afresh anyway: a new object's attachers are new too
         attached = tuple(ref for ref in used_differently if ref in objects and ref not in known)
         rejudged = tuple(ref for ref in judged if ref in objects and ref not in known)
         # A mark is for the object as it was when marked (a POSIX name may now be another
         # object): a change drops it. A verdict is no change to the object: it keeps it.
         self.selected.difference_update((*changed, *attached, *removed))
-        self._mark_rows(previous, added, changed, attached, now)
+        if first_walk:  # what the walk brought was there before it, unknown: nothing to mark
+            self._cells.drop((*changed, *attached))
+        else:
+            self._mark_rows(previous, added, changed, attached, now)
         self._take_verdicts(rejudged, verdicts_before, now)
         resorted = rejudged if self._sorted_by_verdict else ()
-        moved = changed + attached + resorted
+        # Who uses a row seldom moves it (only a sort by PROCS or the mark): rows whose sort
+        # key stands keep their place, so the first walk's thousands of users cost no sort.
+        # The reference alone cannot change with them: no key to compute again for that sort.
+        turned = () if self.sort_column == "ref" else tuple(
+            ref for ref in attached if self._sort_key_turned(ref)
+        )  # fmt: skip
+        moved = changed + turned + resorted
         if not (added or moved or removed):
             return  # the same rows: order and cursor stand
         if len(added) + len(moved) + len(removed) > max(64, len(self.order) // 20):
-            for ref in (*changed, *attached, *removed):
+            for ref in (*changed, *turned, *removed):  # who uses a row is not searched
                 self._forget(ref)
             self._forget_sort_keys(resorted)  # their search text stands
             self._reorder()
@@ -145,6 +162,7 @@ class TableModel:
         if self.namespaced:
             self.view = with_namespaces(self.view)
         self.sort_column, self.reverse = self._sorts.get(view_id, (self.view.default_sort, False))
+        self._in_view_count = None
         self._sort_keys.clear()
         self._cells.clear()
         self._reorder()
@@ -186,6 +204,35 @@ class TableModel:
         """Drop a row's cached sort key and search text (computed again when needed)."""
         self._sort_keys.pop(ref, None)
         self._searchable.pop(ref, None)
+
+    def _count_in_view(
+        self,
+        previous: Mapping[str, IpcObject],
+        added: tuple[str, ...],
+        changed: tuple[str, ...],
+        removed: tuple[str, ...],
+    ) -> None:
+        """Keep the count of objects the view holds by the diff (a change may move an object
+        in or out of a view by its rule, as a pipe that fills), not by checking every one."""
+        if self._in_view_count is None:
+            return
+        holds, objects = self.view.holds, self.objects
+        self._in_view_count += (
+            sum(1 for ref in added if holds(objects[ref]))
+            - sum(1 for ref in removed if holds(previous[ref]))
+            + sum(holds(objects[ref]) - holds(previous[ref]) for ref in changed)
+        )
+
+    def _sort_key_turned(self, ref: str) -> bool:
+        """Whether a row's sort key differs from its cached one (kept, for the caller to
+        move the row by); True when none was cached."""
+        old = self._sort_keys.pop(ref, None)
+        if old is None:
+            return True
+        if self._key_of(ref) == old:
+            return False
+        self._sort_keys[ref] = old  # the row is placed by it: forgotten when moved
+        return True
 
     def _forget_sort_keys(self, refs: tuple[str, ...]) -> None:
         if len(refs) >= len(self._sort_keys):
@@ -274,10 +321,17 @@ class TableModel:
         """Sort keys for rows that have none yet (new, changed, or after a sort change)."""
         keys = self._sort_keys
         column = next(c for c in self.columns if c.id == self.sort_column)
+        objects, context = self.objects, self.context
+        if column.order is ref_key:  # by reference: its key once, not once more to break ties
+            for ref in refs:
+                if ref not in keys:
+                    key = ref_key(objects[ref])
+                    keys[ref] = (key, key)
+            return
         for ref in refs:
             if ref not in keys:
-                obj = self.objects[ref]
-                keys[ref] = (column.sort(obj, self.context), ref_key(obj))
+                obj = objects[ref]
+                keys[ref] = (column.sort(obj, context), ref_key(obj))
 
     def _key_of(self, ref: str) -> Any:
         self._fill_sort_keys([ref])

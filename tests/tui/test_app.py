@@ -335,3 +335,31 @@ async def test_the_poller_scans_attachers_at_its_own_cadence_and_on_demand() -> 
         assert source.scans == scans
         await pilot.press("enter")  # the detail view asks for a scan
         await until(pilot, lambda: source.scans == scans + 1)
+
+
+async def test_the_scrollbar_follows_rows_that_come_and_go_without_a_layout_of_the_screen() -> None:
+    app, source = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        table = app.table
+        assert not table.show_vertical_scrollbar  # nine rows: room to spare
+        many = [*mixed(), *(shm(i) for i in range(100, 300))]
+        await refreshed(pilot, source, many)
+        assert table.show_vertical_scrollbar
+        assert table.virtual_size.height == len(app.model.order) + 1  # and the header line
+        await pilot.press("end")
+        await pilot.pause()
+        last = app.model.order[-1]
+        assert app.model.cursor == last and last in "\n".join(table_lines(app))
+        more = [*many, *(shm(i) for i in range(300, 340))]
+        await refreshed(pilot, source, more)  # the height alone changes: no layout
+        assert (
+            table.max_scroll_y == len(app.model.order) + 1 - table.scrollable_content_region.height
+        )
+        await pilot.press("end")
+        await pilot.pause()
+        assert app.model.order[-1] in "\n".join(table_lines(app))
+        await refreshed(pilot, source, mixed())
+        assert not table.show_vertical_scrollbar
+        assert int(table.scroll_offset.y) == 0
+        assert all(ref in "\n".join(table_lines(app)) for ref in app.model.order)

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shmtop.columns import Context
-from shmtop.model import IpcObject, Kind, Verdict
+from shmtop.model import Endpoint, IpcObject, Kind, Pipe, Verdict
 from shmtop.tui.highlights import HIGHLIGHT_SECONDS
 from shmtop.tui.poller import diff_snapshots
 from shmtop.tui.tablemodel import TableModel
@@ -295,3 +295,40 @@ def test_an_empty_table_says_there_is_nothing_and_what_could_not_be_read() -> No
         "nothing matches the filter 'nothing'",
         "1 SysV shm objects hidden: / then Escape clears the filter",
     ]
+
+
+# The count of objects a view holds, kept by each diff rather than counted each refresh -----
+
+_ASLEEP = Endpoint(7001, "producer", 0, 1, "w", True, "write")
+_WRITER = Endpoint(7001, "producer", 0, 1, "w")
+_READER = Endpoint(7002, "consumer", 0, 0, "r")
+
+
+def pipes(spec: dict[int, bool]) -> list[IpcObject]:
+    """Pipes by inode, stuck (full, its writer asleep: in the All view) or idle (not)."""
+    made = []
+    for inode, stuck in spec.items():
+        ends, filled = ((_ASLEEP, _READER), 65536) if stuck else ((_WRITER, _READER), 0)
+        made.append(Pipe(0x10, inode, 0, 0, 0o600, ends, filled, 65536, None))
+    return made
+
+
+pipe_sets = st.dictionaries(st.integers(1, 40), st.booleans(), max_size=30)
+
+
+@given(segment_sets, pipe_sets, pipe_sets, st.sampled_from(["all", "pipes", "sysv-shm"]))
+def test_the_count_in_view_kept_by_diffs_is_the_count_made_afresh(
+    segments_before: dict[int, tuple[int, int]],
+    before: dict[int, bool],
+    after: dict[int, bool],
+    view: str,
+) -> None:
+    kept = [*segments(segments_before)]
+    model = loaded([*kept, *pipes(before)])
+    model.set_view(view)
+    assert model.total_in_view == sum(1 for o in model.objects.values() if model.view.holds(o))
+    diff = diff_snapshots(model.objects, snapshot([*kept, *pipes(after)]))
+    model.apply(diff.objects, ROOT, (diff.added, diff.changed, diff.removed), 1.0)
+    fresh = loaded([*kept, *pipes(after)])
+    fresh.set_view(view)
+    assert model.total_in_view == fresh.total_in_view
