@@ -152,8 +152,12 @@ class ObjectTable(ScrollView, can_focus=True):
         if size.width != self.virtual_size.width:
             self.virtual_size = size  # columns changed: the layout may depend on them
             return
+        scroll_update = getattr(self, "_scroll_update", None)  # Textual's own, not public
+        if scroll_update is None:  # another Textual than the one measured: its public way
+            self.virtual_size = size
+            return
         self.set_reactive(ScrollView.virtual_size, size)
-        self._scroll_update(size)
+        scroll_update(size)
         self.refresh()
 
     def _cursor_screen_row(self) -> int | None:
