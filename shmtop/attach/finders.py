@@ -127,25 +127,21 @@ def open_at(name: str, flags: int, dir_fd: int) -> int:
 
 
 def read_at(dir_fd: int, name: str) -> bytes:
-    fd = open_at(name, os.O_RDONLY | os.O_CLOEXEC, dir_fd)
-    try:
-        chunks = []
-        while chunk := os.read(fd, _READ_CHUNK):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    except ProcessLookupError:
-        raise Vanished(name) from None
-    finally:
-        os.close(fd)
+    """A file's bytes, read to its end."""
+    return _read_file(dir_fd, name, _READ_CHUNK, short_is_whole=False)
 
 
 def read_small(dir_fd: int, name: str) -> bytes:
     """A file of one short record (`comm`, `syscall`: procfs writes it whole in one read of
     a page), with one read where read_at takes two: a read shorter than asked is the whole."""
+    return _read_file(dir_fd, name, _SMALL, short_is_whole=True)
+
+
+def _read_file(dir_fd: int, name: str, first: int, short_is_whole: bool) -> bytes:
     fd = open_at(name, os.O_RDONLY | os.O_CLOEXEC, dir_fd)
     try:
-        data = os.read(fd, _SMALL)
-        if len(data) < _SMALL:
+        data = os.read(fd, first)
+        if short_is_whole and len(data) < first:
             return data
         chunks = [data]
         while chunk := os.read(fd, _READ_CHUNK):
