@@ -17,6 +17,7 @@ from shmtop.model import (
     AttachMap,
     Fifo,
     FileType,
+    FoundObject,
     IpcObject,
     Kind,
     Memfd,
@@ -88,7 +89,7 @@ def ref_key(obj: IpcObject) -> SortKey:
     if isinstance(obj, PosixEntry):
         return (_KIND_ORDER[obj.kind], obj.ns, 0, obj.name, getattr(obj, "deleted", False),
                 obj.inode)  # fmt: skip
-    if isinstance(obj, PipeLike | SharedMemory):
+    if isinstance(obj, FoundObject):
         return (_KIND_ORDER[obj.kind], obj.ns, obj.dev, b"", False, obj.inode)
     return (_KIND_ORDER[obj.kind], obj.ns, obj.id, b"", False, 0)
 

@@ -18,7 +18,7 @@ import os
 import stat
 import threading
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from shmtop.attach.finders import Found, ProcessView
@@ -105,12 +105,7 @@ class PipeFinder:
         for seen in self._seen.values():
             ends = tuple(sorted(seen.ends, key=lambda e: (e.pid, e.fd)))
             fill = self._fill(seen, ends)
-            obj: Pipe | Fifo = seen.kind(
-                seen.dev, seen.inode, seen.uid, seen.gid, seen.mode, ends, fill.buffered,
-                fill.capacity, fill.note, has_reader=fill.has_reader, has_writer=fill.has_writer,
-            )  # fmt: skip
-            if isinstance(obj, Fifo):
-                obj = replace(obj, path=seen.path)
+            obj = _made(seen, ends, fill)
             objects[obj.kind].append(obj)
             users[obj.ref] = _users(ends)
         return Found({kind: tuple(found) for kind, found in objects.items()}, users)
@@ -146,6 +141,14 @@ class PipeFinder:
             if found is not None:
                 return found
         return _Fill(note=_NO_RIGHT + ", nor reopened")
+
+
+def _made(seen: _Seen, ends: tuple[Endpoint, ...], fill: _Fill) -> Pipe | Fifo:
+    fields = (seen.dev, seen.inode, seen.uid, seen.gid, seen.mode, ends, *fill[:3])
+    if seen.kind is Fifo:
+        return Fifo(*fields, path=seen.path, has_reader=fill.has_reader,
+                    has_writer=fill.has_writer)  # fmt: skip
+    return Pipe(*fields, has_reader=fill.has_reader, has_writer=fill.has_writer)
 
 
 def _fill_of(fd: int, seen: _Seen, sides: bool) -> _Fill | None:

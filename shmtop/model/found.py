@@ -40,26 +40,14 @@ class Endpoint:
 
 
 @dataclass(frozen=True, slots=True)
-class PipeLike:
-    """What pipes and FIFOs share: their ends, and how full they are (None: unknown, `note`
-    says why). `buffered` is what FIONREAD says, `capacity` what F_GETPIPE_SZ says, both read
-    on a duplicate of a holder's own descriptor: no byte taken, no end added."""
+class FoundObject:
+    """What every kind found in processes shares: it is named by its device and inode (its
+    reference derived from them once), and its id is the inode."""
 
     kind: ClassVar[Kind]
     dev: int
     inode: int
-    uid: int
-    gid: int
-    mode: int
-    endpoints: tuple[Endpoint, ...]
-    buffered: int | None
-    capacity: int | None
-    note: str | None
     ns: str = field(default="", kw_only=True)
-    # Whether it has a reader / a writer anywhere, as the kernel said on a poll of a duplicate
-    # end (None: not said). Counts ends shmtop cannot see, which `endpoints` leave out.
-    has_reader: bool | None = field(default=None, kw_only=True)
-    has_writer: bool | None = field(default=None, kw_only=True)
 
     ref: str = field(init=False, repr=False, compare=False)
 
@@ -69,6 +57,25 @@ class PipeLike:
     @property
     def id(self) -> int:
         return self.inode
+
+
+@dataclass(frozen=True, slots=True)
+class PipeLike(FoundObject):
+    """What pipes and FIFOs share: their ends, and how full they are (None: unknown, `note`
+    says why). `buffered` is what FIONREAD says, `capacity` what F_GETPIPE_SZ says, both read
+    on a duplicate of a holder's own descriptor: no byte taken, no end added."""
+
+    uid: int
+    gid: int
+    mode: int
+    endpoints: tuple[Endpoint, ...]
+    buffered: int | None
+    capacity: int | None
+    note: str | None
+    # Whether it has a reader / a writer anywhere, as the kernel said on a poll of a duplicate
+    # end (None: not said). Counts ends shmtop cannot see, which `endpoints` leave out.
+    has_reader: bool | None = field(default=None, kw_only=True)
+    has_writer: bool | None = field(default=None, kw_only=True)
 
     @property
     def sides_unknown(self) -> str | None:
@@ -136,14 +143,11 @@ class MappedBy:
 
 
 @dataclass(frozen=True, slots=True)
-class SharedMemory:
+class SharedMemory(FoundObject):
     """What memfd objects, mapped files and anonymous shared memory share. `places` are where
     a reader may find it under /proc ((pid, "fd/N") or (pid, "map_files/START-END")), which
     change with the processes and tell nothing of the object itself."""
 
-    kind: ClassVar[Kind]
-    dev: int
-    inode: int
     name: bytes
     size: int | None
     allocated: int | None
@@ -152,17 +156,7 @@ class SharedMemory:
     mode: int | None
     mtime_ns: int | None
     mapped: tuple[MappedBy, ...]
-    ns: str = field(default="", kw_only=True)
     places: tuple[tuple[int, str], ...] = field(default=(), kw_only=True, compare=False)
-
-    ref: str = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "ref", found_ref(self.kind, self.dev, self.inode))
-
-    @property
-    def id(self) -> int:
-        return self.inode
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +187,6 @@ class SharedAnon(SharedMemory):
     kind: ClassVar[Kind] = Kind.SHARED_ANON
 
 
-FoundObject = Pipe | Fifo | Memfd | SharedFile | SharedAnon
 ON_ANY_DEVICE = frozenset({Kind.FIFO, Kind.SHARED_FILE})  # named by device and inode
 
 

@@ -217,6 +217,26 @@ _PIPE_NOTE = "bytes waiting and capacity only: reading a pipe's bytes would take
 _FOUND_BYTES = "its bytes, read through a process that maps or holds it (root), unchanged"
 _QUEUE_NOTE = "a POSIX queue's messages cannot be read without taking them off it"
 
+
+def _shared_memory(
+    kind: Kind,
+    cls: type,
+    title: str,
+    short: str,
+    listed_by_default: Callable[[Any], bool] = lambda obj: True,
+) -> KindSpec:
+    """The spec of a kind of shared memory found in processes (memfd, mapped files, anonymous
+    shared memory): the same in all but its names and which are listed by default."""
+    return KindSpec(
+        kind, cls, title, short, Address.INODE,
+        attachable=True, mapped_as=MappedAs.FOUND, waitable=False, contents=Contents.BYTES,
+        contents_note=_FOUND_BYTES, contents_readable=True,
+        size=_shared_size, use=_mappers, changed_at=_shared_mtime,
+        recorded_pids=_none, key=_no_key, identity=FOUND, removable=False,
+        listed_by_default=listed_by_default,
+    )  # fmt: skip
+
+
 KINDS: Mapping[Kind, KindSpec] = {
     Kind.SYSV_SHM: KindSpec(
         Kind.SYSV_SHM, SysvShm, "System V shared memory segment", "SysV shm", Address.ID,
@@ -278,26 +298,12 @@ KINDS: Mapping[Kind, KindSpec] = {
         size=_buffered, use=_ends, changed_at=_never,
         recorded_pids=_none, key=_no_key, identity=FOUND, removable=False,
     ),
-    Kind.MEMFD: KindSpec(
-        Kind.MEMFD, Memfd, "memfd object (memfd_create)", "memfd", Address.INODE,
-        attachable=True, mapped_as=MappedAs.FOUND, waitable=False, contents=Contents.BYTES,
-        contents_note=_FOUND_BYTES, contents_readable=True,
-        size=_shared_size, use=_mappers, changed_at=_shared_mtime,
-        recorded_pids=_none, key=_no_key, identity=FOUND, removable=False,
-    ),
-    Kind.SHARED_FILE: KindSpec(
-        Kind.SHARED_FILE, SharedFile, "file mapped MAP_SHARED", "Shared files", Address.INODE,
-        attachable=True, mapped_as=MappedAs.FOUND, waitable=False, contents=Contents.BYTES,
-        contents_note=_FOUND_BYTES, contents_readable=True,
-        size=_shared_size, use=_mappers, changed_at=_shared_mtime,
-        recorded_pids=_none, key=_no_key, identity=FOUND, removable=False,
+    Kind.MEMFD: _shared_memory(Kind.MEMFD, Memfd, "memfd object (memfd_create)", "memfd"),
+    Kind.SHARED_FILE: _shared_memory(
+        Kind.SHARED_FILE, SharedFile, "file mapped MAP_SHARED", "Shared files",
         listed_by_default=lambda f: f.writable,
     ),
-    Kind.SHARED_ANON: KindSpec(
-        Kind.SHARED_ANON, SharedAnon, "anonymous shared memory", "Shared anon", Address.INODE,
-        attachable=True, mapped_as=MappedAs.FOUND, waitable=False, contents=Contents.BYTES,
-        contents_note=_FOUND_BYTES, contents_readable=True,
-        size=_shared_size, use=_mappers, changed_at=_shared_mtime,
-        recorded_pids=_none, key=_no_key, identity=FOUND, removable=False,
+    Kind.SHARED_ANON: _shared_memory(
+        Kind.SHARED_ANON, SharedAnon, "anonymous shared memory", "Shared anon"
     ),
 }  # fmt: skip
