@@ -36,6 +36,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"machine-([^/\n]+)\.scope"), "nspawn"),
 )  # fmt: skip
 _READ_AT_MOST = 1 << 20
+_DAEMONS = frozenset({"dockerd", "containerd"})  # whose command lines say where state is
 _CRIO_STATE = "/run/containers/storage/overlay-containers/{id}/userdata/config.json"
 _CONTAINERD_TASK = "io.containerd.runtime.v2.task/k8s.io/{id}/config.json"
 # (pod namespace, pod name) as containerd's CRI plugin and as CRI-O / the kubelet's labels say
@@ -52,8 +53,7 @@ class Naming:
     def __init__(self, procfs: str = "/proc", crio_state: str = _CRIO_STATE) -> None:
         self.procfs = procfs
         self.crio_state = crio_state
-        self._docker_roots: list[str] | None = None
-        self._containerd_states: list[str] | None = None
+        self._daemons: dict[str, list[list[str]]] | None = None  # comm -> each one's argv
 
     def container_of(self, pids: Iterable[int]) -> Container | None:
         """The container of the first of `pids` whose cgroup names one, else None."""
@@ -94,10 +94,7 @@ class Naming:
     def pod_name(self, container_id: str) -> str | None:
         """`NAMESPACE/POD` of a Kubernetes container, from its runtime's state: containerd's
         or CRI-O's bundle annotations, or Docker's labels (cri-dockerd); else None."""
-        if self._containerd_states is None:
-            self._containerd_states = _daemon_options(self.procfs, "containerd", "--state",
-                                                      "/run/containerd")  # fmt: skip
-        for state in self._containerd_states:
+        for state in self._options("containerd", "--state", "/run/containerd"):
             found = _pod_in(_json_of(os.path.join(state, _CONTAINERD_TASK.format(id=container_id))),
                             "annotations")  # fmt: skip
             if found:
@@ -108,11 +105,16 @@ class Naming:
         docker = self._docker_config(container_id)
         return _pod_in(docker.get("Config") if docker else None, "Labels")
 
+    def _options(self, daemon: str, option: str, default: str) -> list[str]:
+        """`option`'s value (else `default`) of each running `daemon` of root's; [default]
+        when none runs. The daemons are looked for once, when a container needs a name."""
+        if self._daemons is None:
+            self._daemons = _root_daemons(self.procfs)
+        found = [_option(argv, option) or default for argv in self._daemons.get(daemon, [])]
+        return found or [default]
+
     def _docker_config(self, container_id: str) -> dict[str, object] | None:
-        if self._docker_roots is None:
-            self._docker_roots = _daemon_options(self.procfs, "dockerd", "--data-root",
-                                                 "/var/lib/docker")  # fmt: skip
-        for root in self._docker_roots:
+        for root in self._options("dockerd", "--data-root", "/var/lib/docker"):
             found = _json_of(os.path.join(root, "containers", container_id, "config.v2.json"))
             if found is not None:
                 return found
@@ -143,19 +145,18 @@ def _pod_in(document: object, key: str) -> str | None:
     return None
 
 
-def _daemon_options(procfs: str, daemon: str, option: str, default: str) -> list[str]:
-    """`option`'s value (else `default`) of each running `daemon` root runs (anyone can
-    start a process of that name); [default] when none runs."""
-    found = []
+def _root_daemons(procfs: str) -> dict[str, list[list[str]]]:
+    """The command lines of the daemons whose names are asked of, by name, of those root
+    runs (anyone can start a process named dockerd): one pass over /proc."""
+    found: dict[str, list[list[str]]] = {}
     for name in os.listdir(procfs):
-        if (
-            name.isdigit()
-            and _read(f"{procfs}/{name}/comm") == daemon + "\n"
-            and _root_s(f"{procfs}/{name}")
-        ):
+        if not name.isdigit():
+            continue
+        comm = (_read(f"{procfs}/{name}/comm") or "").rstrip("\n")
+        if comm in _DAEMONS and _root_s(f"{procfs}/{name}"):
             argv = (_read(f"{procfs}/{name}/cmdline") or "").split("\0")
-            found.append(_option(argv, option) or default)
-    return found or [default]
+            found.setdefault(comm, []).append(argv)
+    return found
 
 
 def _root_s(path: str) -> bool:
